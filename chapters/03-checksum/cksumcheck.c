@@ -1,0 +1,117 @@
+/*
+ * cksumcheck - chapter 3: verify every checksum on an interface.
+ *
+ * For each IPv4 packet: the header checksum (RFC 791), then the ICMP, UDP or
+ * TCP checksum (RFC 792, RFC 768, RFC 9293 with the pseudo-header).  A wrong
+ * one is shown beside the value it should have had.
+ */
+#include <stdio.h>
+
+#include "tcpip/cksum.h"
+#include "tcpip/prog.h"
+#include "tcpip/stack.h"
+
+struct cksumcheck {
+	struct stack *st;
+	const struct frame *frame; /* the frame being checked, for the callback */
+};
+
+/* Prints ", PROTO cksum 0xNNNN VERDICT" for the transport of rx. */
+static void cksumcheck_print_l4(const struct stack_rx *rx, unsigned frame_flags)
+{
+	const char *proto = ip4_proto_name(rx->ip4.proto);
+	enum verdict_class cls = drop_class(rx->verdict);
+
+	printf(", %s cksum 0x%04x", proto, rx->l4.received);
+	if (rx->verdict == DROP_NONE && rx->ip4.proto == IPPROTO_NUM_UDP && rx->l4.received == 0)
+		printf(" none (sender computed no checksum)");
+	else if (rx->verdict == DROP_NONE)
+		printf(" ok");
+	else if (cls == CLASS_CHECKSUM && (frame_flags & FRAME_CSUM_PARTIAL))
+		printf(" partial (left to offload, not an error), final 0x%04x", rx->l4.expected);
+	else if (cls == CLASS_CHECKSUM)
+		printf(" BAD, should be 0x%04x", rx->l4.expected);
+	else
+		printf(" not checked: %s", drop_name(rx->verdict));
+}
+
+/* Prints the IPv4 header checksum's verdict (the header passed ip4_check
+ * when has_ip4; otherwise says what stopped it). */
+static void cksumcheck_print_ip(const struct stack_rx *rx)
+{
+	char src[16], dst[16];
+
+	if (rx->has_ip4) {
+		printf(" %s > %s: ip cksum 0x%04x ok", ip4_ntoa(rx->ip4.src, src),
+		       ip4_ntoa(rx->ip4.dst, dst), rx->ip4.checksum);
+	} else if (rx->verdict == DROP_IP4_BAD_CHECKSUM) {
+		size_t hdr_len = (size_t)(rx->ip4_bytes[0] & 0x0f) * 4; /* ip4_check found it all */
+
+		printf(" ip cksum 0x%04x BAD, should be 0x%04x",
+		       (unsigned)(rx->ip4_bytes[10] << 8 | rx->ip4_bytes[11]),
+		       cksum_expected(0, rx->ip4_bytes, hdr_len, 10));
+	} else {
+		printf(" ip header not checked: %s", drop_name(rx->verdict));
+	}
+}
+
+/* stack_rx_fn: one line per frame. */
+static void cksumcheck_rx(void *ctx, const struct stack_rx *rx)
+{
+	const struct cksumcheck *app = ctx;
+	char when[16];
+
+	prog_time(app->frame->ts_us, when);
+	if (!rx->has_eth || rx->eth.type != ETHERTYPE_IPV4) {
+		printf("%s not IPv4, length %zu\n", when, rx->len);
+		fflush(stdout);
+		return;
+	}
+	printf("%s", when);
+	cksumcheck_print_ip(rx);
+	if (rx->has_l4)
+		cksumcheck_print_l4(rx, app->frame->flags);
+	else if (rx->has_ip4)
+		printf(", %s", drop_name(rx->verdict));
+	printf("\n");
+	fflush(stdout);
+}
+
+/* prog_frame_fn: hands the frame to the stack, which calls cksumcheck_rx. */
+static bool cksumcheck_frame(void *ctx, const struct frame *frame)
+{
+	struct cksumcheck *app = ctx;
+
+	app->frame = frame;
+	stack_input(app->st, prog_now_ms(), frame->data, frame->len);
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct prog_opts opts = {
+		.name = "cksumcheck",
+		.usage = "-i IFACE [-a ADDR/PREFIX] [--pcap FILE] [-c COUNT] [-t SECONDS] [-v]",
+		.about = "Verifies the IPv4, ICMP, UDP and TCP checksums of each packet seen on "
+			 "IFACE (chapter 3).",
+	};
+	struct cksumcheck app = {0};
+	struct stack_cfg cfg = {.on_rx = cksumcheck_rx, .rx_ctx = &app};
+	struct dev *dev;
+	int rc;
+
+	prog_parse(&opts, argc, argv);
+	cfg.ip4_addr = opts.addr;
+	app.st = stack_new(&cfg);
+	if (!app.st) {
+		fprintf(stderr, "cksumcheck: out of memory\n");
+		return PROG_EXIT_RUNTIME;
+	}
+	dev = prog_open_dev(&opts);
+	rc = prog_loop(&opts, dev, cksumcheck_frame, &app);
+	if (opts.verbose)
+		prog_print_counters(&opts, app.st);
+	dev_close(dev);
+	stack_free(app.st);
+	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
+}

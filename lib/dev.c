@@ -1,0 +1,20 @@
+/*
+ * dev.c - the device calls every program makes, whatever the device (dev.h).
+ */
+#include "tcpip/dev.h"
+
+int dev_recv(struct dev *dev, struct frame *frames, int max)
+{
+	return dev->ops->recv(dev, frames, max);
+}
+
+int dev_send(struct dev *dev, const struct frame *frames, int n)
+{
+	return dev->ops->send(dev, frames, n);
+}
+
+void dev_close(struct dev *dev)
+{
+	if (dev)
+		dev->ops->close(dev);
+}

@@ -1,0 +1,76 @@
+/*
+ * dev.h - devices: where frames come from and go to.  Outside the core.
+ *
+ * A device moves frames in batches (up to TCPIP_BATCH per call), so a faster
+ * device (a PACKET_MMAP ring) can slot in later without touching the core.
+ * Devices here: an AF_PACKET raw socket on one interface (dev_packet.c), an
+ * in-memory pair of queues for tests (dev_mem.c), and a pcap tee that wraps
+ * any device and writes what passes through it (pcap.c).
+ */
+#ifndef TCPIP_DEV_H
+#define TCPIP_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* Frame flags a device may set on receive. */
+#define FRAME_CSUM_PARTIAL 0x1 /* the sender left the transport checksum to
+                                * offload: the field holds only the
+                                * pseudo-header sum (TP_STATUS_CSUMNOTREADY) */
+
+/* One frame and its buffer.  The caller owns data (cap bytes). */
+struct frame {
+	uint8_t *data;
+	size_t cap;
+	size_t len;
+	uint64_t ts_us;  /* receive time, microseconds since the Unix epoch */
+	unsigned flags;
+};
+
+struct dev;
+
+struct dev_ops {
+	/* Fills up to max frames; returns how many (0: none ready), or -1 with
+	 * errno set.  A frame longer than its cap is cut to cap, len says cap. */
+	int (*recv)(struct dev *dev, struct frame *frames, int max);
+	/* Sends n frames; returns how many went, or -1 with errno set. */
+	int (*send)(struct dev *dev, const struct frame *frames, int n);
+	/* Releases the device and itself. */
+	void (*close)(struct dev *dev);
+};
+
+struct dev {
+	const struct dev_ops *ops;
+	int fd;            /* what poll() waits on; -1 for the memory device */
+	const char *name;  /* interface or device name */
+};
+
+/* Receives, sends, closes through the device's ops (close accepts NULL). */
+int dev_recv(struct dev *dev, struct frame *frames, int max);
+int dev_send(struct dev *dev, const struct frame *frames, int n);
+void dev_close(struct dev *dev);
+
+/* Opens an AF_PACKET raw socket bound to ifname.  Frames this host sent
+ * (PACKET_OUTGOING) are dropped in the device unless keep_outgoing is set, so
+ * a stack never hears itself.  Returns NULL with errno set (EPERM without
+ * CAP_NET_RAW, ENODEV for an unknown interface). */
+struct dev *dev_packet_open(const char *ifname, int keep_outgoing);
+
+/* The in-memory device: frames pushed with dev_mem_push() are received;
+ * frames sent are kept for dev_mem_pop().  Each queue holds
+ * TCPIP_MEMDEV_FRAMES frames of up to TCPIP_FRAME_BUF bytes. */
+struct dev *dev_mem_open(void);
+/* Queues a frame for receive; returns 0, or -1 if full or too long. */
+int dev_mem_push(struct dev *dev, const uint8_t *data, size_t len);
+/* Takes the oldest sent frame into buf; returns its length, 0 if none, or -1
+ * if cap is too small (the frame stays queued). */
+long dev_mem_pop(struct dev *dev, uint8_t *buf, size_t cap);
+
+/* Wraps inner so that every frame received or sent is also written to the
+ * pcap file at path (see pcap.h).  The wrapper owns inner.  Returns NULL with
+ * errno set if the file cannot be created (inner is then closed). */
+struct dev *dev_pcap_tee(struct dev *inner, const char *path);
+
+#endif

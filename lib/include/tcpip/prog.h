@@ -1,0 +1,67 @@
+/*
+ * prog.h - what every chapter program shares: the core flags, the event
+ * loop, opening the device, and printing (design: "Program conventions").
+ *
+ * Flags: -i IFACE, -a ADDR/PREFIX, --pcap FILE, -v, --help, and two bounds
+ * every program has so no run is endless: -c COUNT (stop after COUNT frames)
+ * and -t SECONDS (stop after that long; default 0, no limit).
+ * Exit codes: 0 success, 2 usage error, 1 runtime error.
+ */
+#ifndef TCPIP_PROG_H
+#define TCPIP_PROG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dev.h"
+#include "stack.h"
+
+#define PROG_EXIT_OK 0
+#define PROG_EXIT_RUNTIME 1
+#define PROG_EXIT_USAGE 2
+
+struct prog_opts {
+	const char *name;     /* program name for messages */
+	const char *usage;    /* one line after "usage: NAME " */
+	const char *about;    /* what the program does, for --help */
+	const char *iface;    /* -i */
+	uint32_t addr;        /* -a, host order; 0 if not given */
+	int prefix_len;       /* -a's /PREFIX; -1 if not given */
+	const char *pcap;     /* --pcap */
+	bool verbose;         /* -v */
+	long count;           /* -c; 0: no limit */
+	double timeout_s;     /* -t; 0: no limit */
+};
+
+/* Parses the core flags into *opts (name, usage and about set by the caller).
+ * Prints help and exits 0 for --help; prints the problem and exits 2 for a
+ * usage error, including a missing -i. */
+void prog_parse(struct prog_opts *opts, int argc, char **argv);
+
+/* Opens the AF_PACKET device on opts->iface, tees it to opts->pcap if given,
+ * then drops every capability (printing the sets before and after with -v).
+ * On failure prints what to do and exits 1: without CAP_NET_RAW the message
+ * names the two ways in, the lab and setcap. */
+struct dev *prog_open_dev(const struct prog_opts *opts);
+
+/* Called for each received frame; returns false to stop the loop. */
+typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
+
+/* Receives frames until opts->count frames were handled, opts->timeout_s
+ * passed, or fn returns false.  Between frames it waits in poll() no longer
+ * than the time left.  SIGINT and SIGTERM end the loop cleanly (they are
+ * blocked and read from a signalfd).  Returns 0, or -1 on a device error
+ * (printed). */
+int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, void *ctx);
+
+/* Prints the stack's counters on one line to stderr: "NAME: counters: ...",
+ * every drop reason that is not zero by name.  Programs call it for -v. */
+void prog_print_counters(const struct prog_opts *opts, const struct stack *st);
+
+/* The monotonic clock in milliseconds, for stack_input()'s now. */
+uint64_t prog_now_ms(void);
+
+/* Formats a receive time as local "HH:MM:SS.uuuuuu" into out (16 bytes). */
+char *prog_time(uint64_t ts_us, char out[16]);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * prog.c - the conventions every chapter program shares (prog.h): its core
+ * flags, how it opens its device and sheds its privileges, and its bounded
+ * event loop.  Outside the core: this file may read clocks and block.
+ */
+#include "tcpip/prog.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcpip/caps.h"
+#include "tcpip/ip4.h"
+
+/* Prints "NAME: message" and the usage line to stderr; exits 2. */
+static void prog_usage_error(const struct prog_opts *opts, const char *message)
+{
+	fprintf(stderr, "%s: %s\nusage: %s %s\ntry '%s --help'\n", opts->name, message,
+		opts->name, opts->usage, opts->name);
+	exit(PROG_EXIT_USAGE);
+}
+
+/* Prints --help to stdout; exits 0. */
+static void prog_help(const struct prog_opts *opts)
+{
+	printf("usage: %s %s\n\n%s\n\n"
+	       "  -i IFACE         the interface to open (required)\n"
+	       "  -a ADDR/PREFIX   our IPv4 address (default: none; see every packet)\n"
+	       "  --pcap FILE      also save every frame to FILE (pcap format)\n"
+	       "  -c COUNT         stop after COUNT frames (default: no limit)\n"
+	       "  -t SECONDS       stop after SECONDS (default: no limit)\n"
+	       "  -v               verbose: capabilities, counters at exit\n"
+	       "  --help           this text\n",
+	       opts->name, opts->usage, opts->about);
+	exit(PROG_EXIT_OK);
+}
+
+/* Parses "192.0.2.2/24" into opts; returns 0, or -1 if malformed. */
+static int prog_parse_addr(struct prog_opts *opts, const char *text)
+{
+	char addr[16];
+	const char *slash = strchr(text, '/');
+	char *end;
+	long prefix;
+
+	if (!slash || (size_t)(slash - text) >= sizeof addr)
+		return -1;
+	memcpy(addr, text, (size_t)(slash - text));
+	addr[slash - text] = '\0';
+	prefix = strtol(slash + 1, &end, 10);
+	if (ip4_aton(addr, &opts->addr) < 0 || end == slash + 1 || *end != '\0' || prefix < 0 ||
+	    prefix > 32)
+		return -1;
+	opts->prefix_len = (int)prefix;
+	return 0;
+}
+
+/* Parses a non-negative number into *out; returns 0, or -1 if malformed. */
+static int prog_parse_number(const char *text, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(text, &end);
+	return errno != 0 || end == text || *end != '\0' || *out < 0 ? -1 : 0;
+}
+
+void prog_parse(struct prog_opts *opts, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"pcap", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	double number;
+
+	opts->prefix_len = -1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":i:a:c:t:v", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i': opts->iface = optarg; break;
+		case 'a':
+			if (prog_parse_addr(opts, optarg) < 0)
+				prog_usage_error(opts, "-a wants ADDR/PREFIX, like 192.0.2.2/24");
+			break;
+		case 'c':
+			if (prog_parse_number(optarg, &number) < 0 || number != (long)number)
+				prog_usage_error(opts, "-c wants a whole number of frames");
+			opts->count = (long)number;
+			break;
+		case 't':
+			if (prog_parse_number(optarg, &number) < 0)
+				prog_usage_error(opts, "-t wants a number of seconds");
+			opts->timeout_s = number;
+			break;
+		case 'v': opts->verbose = true; break;
+		case 'P': opts->pcap = optarg; break;
+		case 'h': prog_help(opts); break;
+		case ':': prog_usage_error(opts, "an option is missing its value"); break;
+		default: prog_usage_error(opts, "unknown option"); break;
+		}
+	}
+	if (optind < argc)
+		prog_usage_error(opts, "unexpected argument");
+	if (!opts->iface)
+		prog_usage_error(opts, "-i IFACE is required");
+}
+
+/* Explains a failed open of the packet socket and exits 1. */
+static void prog_open_failed(const struct prog_opts *opts, int err)
+{
+	fprintf(stderr, "%s: cannot open a packet socket on %s: %s\n", opts->name, opts->iface,
+		strerror(err));
+	if (err == EPERM || err == EACCES)
+		fprintf(stderr,
+			"A raw socket needs the capability CAP_NET_RAW. Two ways in:\n"
+			"  1. run it in the book's lab, where it has that capability in its own\n"
+			"     network namespace:  tools/lab target %s -i target0 ...\n"
+			"  2. give the binary that one capability (safer than running it as root,\n"
+			"     which grants every capability):\n"
+			"     sudo setcap cap_net_raw+ep %s\n",
+			opts->name, opts->name);
+	else if (err == ENODEV)
+		fprintf(stderr, "No interface is named %s here; 'ip link' lists them.\n",
+			opts->iface);
+	exit(PROG_EXIT_RUNTIME);
+}
+
+struct dev *prog_open_dev(const struct prog_opts *opts)
+{
+	char text[256];
+	struct dev *dev = dev_packet_open(opts->iface, 0);
+
+	if (!dev)
+		prog_open_failed(opts, errno);
+	if (opts->pcap) {
+		dev = dev_pcap_tee(dev, opts->pcap);
+		if (!dev) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", opts->name, opts->pcap,
+				strerror(errno));
+			exit(PROG_EXIT_RUNTIME);
+		}
+	}
+	if (opts->verbose)
+		fprintf(stderr, "%s: capabilities before drop: %s\n", opts->name,
+			caps_text(text, sizeof text));
+	if (caps_drop_all() < 0) {
+		fprintf(stderr, "%s: cannot drop capabilities: %s\n", opts->name, strerror(errno));
+		dev_close(dev);
+		exit(PROG_EXIT_RUNTIME);
+	}
+	if (opts->verbose)
+		fprintf(stderr, "%s: capabilities after drop: %s\n", opts->name,
+			caps_text(text, sizeof text));
+	fprintf(stderr, "%s: listening on %s\n", opts->name, opts->iface);
+	return dev;
+}
+
+uint64_t prog_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+char *prog_time(uint64_t ts_us, char out[16])
+{
+	time_t secs = (time_t)(ts_us / 1000000u);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	snprintf(out, 16, "%02d:%02d:%02d.%06u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ts_us % 1000000u));
+	return out;
+}
+
+/* Milliseconds poll() may wait: until the deadline, at most a second (so a
+ * signal-free loop still notices its deadline), 0 if past. */
+static int prog_wait_ms(uint64_t deadline_ms)
+{
+	uint64_t now = prog_now_ms();
+
+	if (deadline_ms <= now)
+		return 0;
+	return deadline_ms - now > 1000 ? 1000 : (int)(deadline_ms - now);
+}
+
+/* A descriptor that becomes readable on SIGINT or SIGTERM, which are
+ * blocked so they no longer kill us mid-frame; -1 if it cannot be made (the
+ * signals then keep their default action). */
+static int prog_signal_fd(void)
+{
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &stop, NULL) < 0)
+		return -1;
+	return signalfd(-1, &stop, SFD_CLOEXEC);
+}
+
+/* Hands frames[0..got) to fn; returns false when the loop must stop. */
+static bool prog_deliver(const struct prog_opts *opts, struct frame *frames, int got,
+			 prog_frame_fn fn, void *ctx, long *handled)
+{
+	for (int i = 0; i < got; i++) {
+		if (!fn(ctx, &frames[i]))
+			return false;
+		if (opts->count > 0 && ++*handled >= opts->count)
+			return false;
+	}
+	return true;
+}
+
+int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, void *ctx)
+{
+	uint8_t bufs[TCPIP_BATCH][TCPIP_FRAME_BUF];
+	struct frame frames[TCPIP_BATCH];
+	uint64_t deadline = opts->timeout_s > 0 ? prog_now_ms() + (uint64_t)(opts->timeout_s * 1000)
+						: UINT64_MAX;
+	struct pollfd pfd[2] = {{.fd = dev->fd, .events = POLLIN},
+				{.fd = prog_signal_fd(), .events = POLLIN}};
+	long handled = 0;
+	int rc = 0;
+
+	for (int i = 0; i < TCPIP_BATCH; i++)
+		frames[i] = (struct frame){.data = bufs[i], .cap = sizeof bufs[i]};
+	while (prog_now_ms() < deadline) {
+		int got;
+
+		if (poll(pfd, 2, prog_wait_ms(deadline)) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN)
+			break; /* SIGINT or SIGTERM: stop cleanly, so -v still reports */
+		got = dev_recv(dev, frames, TCPIP_BATCH);
+		if (got < 0) {
+			fprintf(stderr, "%s: receive failed: %s\n", opts->name, strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (!prog_deliver(opts, frames, got, fn, ctx, &handled))
+			break;
+	}
+	if (pfd[1].fd >= 0)
+		close(pfd[1].fd);
+	return rc;
+}
+
+void prog_print_counters(const struct prog_opts *opts, const struct stack *st)
+{
+	const struct stack_counters *c = stack_counters(st);
+
+	fprintf(stderr, "%s: counters: frames_in %llu, ip4_in %llu, ip4_delivered %llu", opts->name,
+		(unsigned long long)c->frames_in, (unsigned long long)c->ip4_in,
+		(unsigned long long)c->ip4_delivered);
+	for (int i = 1; i < DROP__COUNT; i++)
+		if (c->drops[i])
+			fprintf(stderr, ", %s %llu", drop_name((enum drop_reason)i),
+				(unsigned long long)c->drops[i]);
+	fputc('\n', stderr);
+}

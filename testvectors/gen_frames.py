@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""Writes the frame vectors of testvectors/frames/ from the rules they test.
+
+Each frame is built with scapy (an implementation independent of ours), then
+bent to break exactly one rule.  The expected verdict and the Linux counter
+come from the RFC and from Linux's ip_rcv()/icmp_rcv()/udp_rcv()/tcp_v4_rcv(),
+never from our stack's output; the harness checks both against Linux.
+
+Run: /usr/bin/python3 testvectors/gen_frames.py   (rewrites the .vec files;
+harness/test_vectors.py fails if the committed files differ from its output).
+"""
+import os
+import struct
+import sys
+
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, IPOption_Router_Alert, IPOption_RR, Raw
+
+PEER_MAC, TARGET_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+PEER_IP, TARGET_IP = "192.0.2.1", "192.0.2.2"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def eth():
+    """The lab's Ethernet header, peer to target."""
+    return Ether(src=PEER_MAC, dst=TARGET_MAC)
+
+
+def ip(**kw):
+    """An IPv4 header from the peer to the target, DF set, TTL 64."""
+    fields = dict(src=PEER_IP, dst=TARGET_IP, id=0x1c46, flags="DF", ttl=64)
+    fields.update(kw)
+    return IP(**fields)
+
+
+def echo(payload=b"tcpip-book"):
+    """An ICMP echo request with a fixed identifier and sequence number."""
+    return ICMP(type=8, id=0x1234, seq=1) / Raw(payload)
+
+
+def ip_options():
+    """Record Route with room for one address, a NOP, Router Alert: 12 bytes, IHL 8."""
+    return [IPOption_RR(routers=["0.0.0.0"]), IPOption_NOP(), IPOption_Router_Alert()]
+
+
+def ip_cksum(header):
+    """RFC 1071 over header bytes (a second, plain implementation)."""
+    total = sum(struct.unpack("!%dH" % (len(header) // 2), header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def with_ip_cksum(frame, ihl_bytes):
+    """Recomputes the IPv4 header checksum of a raw frame after a field was bent."""
+    frame = bytearray(frame)
+    frame[24:26] = b"\0\0"
+    frame[24:26] = struct.pack("!H", ip_cksum(bytes(frame[14:14 + ihl_bytes])))
+    return bytes(frame)
+
+
+def bend(frame, offset, data, ihl_bytes=20, fix_cksum=True):
+    """Overwrites frame[offset:] with data and, by default, re-signs the IP header."""
+    frame = bytearray(frame)
+    frame[offset:offset + len(data)] = data
+    return with_ip_cksum(frame, ihl_bytes) if fix_cksum else bytes(frame)
+
+
+class Vec:
+    """One frame vector: a block of the .vec format (testvectors/README.md)."""
+
+    def __init__(self, name, rfc, frame, verdict, linux, note=None, fields=None):
+        self.name, self.rfc, self.frame, self.verdict = name, rfc, bytes(frame), verdict
+        self.linux, self.note, self.fields = linux, note, fields
+
+    def text(self):
+        """The block, hex in rows of 16 bytes."""
+        hexrows = [self.frame[i:i + 16].hex(" ") for i in range(0, len(self.frame), 16)]
+        lines = [f"vector: {self.name}", f"rfc: {self.rfc}",
+                 "frame: " + ("\n       ".join(hexrows) if hexrows else "")]
+        lines.append(f"verdict: {self.verdict}")
+        if self.fields:
+            lines.append(f"fields: {self.fields}")
+        lines.append(f"linux: {self.linux}")
+        if self.note:
+            lines.append(f"note: {self.note}")
+        return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+GOOD_FIELDS = "hdr_len=20 tos=0x00 total_len=38 id=7238 flags=DF offset=0 ttl=64 proto=1 src=192.0.2.1 dst=192.0.2.2"
+
+
+def ipv4_vectors():
+    """One vector per IPv4 validity rule, good packets, and fragments."""
+    good = bytes(eth() / ip() / echo())
+    opts = bytes(eth() / ip(options=ip_options()) / echo(b"odd"))
+    v = []
+    v.append(Vec("ipv4-ok-echo", "RFC 791 3.1", good, "ok", "Icmp.InEchos",
+                 fields=GOOD_FIELDS))
+    v.append(Vec("ipv4-ok-options", "RFC 791 3.1 (options: RR, NOP, Router Alert)", opts, "ok",
+                 "Icmp.InEchos",
+                 fields="hdr_len=32 tos=0x00 total_len=43 id=7238 flags=DF offset=0 ttl=64 proto=1 src=192.0.2.1 dst=192.0.2.2"))
+    v.append(Vec("ipv4-ok-ethernet-padding", "RFC 894 (frames padded to 60 bytes); RFC 791 3.1 total length",
+                 good + bytes(60 - len(good)), "ok", "Icmp.InEchos",
+                 note="bytes past the total length are link padding, not payload"))
+    v.append(Vec("ipv4-ok-tos-ttl1", "RFC 791 3.1", bytes(eth() / ip(tos=0xb8, ttl=1) / echo()), "ok",
+                 "Icmp.InEchos", note="TTL 1 is fine for a packet that ends here"))
+    v.append(Vec("ipv4-bad-version-6", "RFC 791 3.1 (Version: 4)", bend(good, 14, b"\x65"),
+                 "ip4_bad_version", "Ip.InHdrErrors",
+                 note="an IPv6 version nibble behind EtherType 0x0800"))
+    v.append(Vec("ipv4-bad-version-0", "RFC 791 3.1 (Version: 4)", bend(good, 14, b"\x05"),
+                 "ip4_bad_version", "Ip.InHdrErrors"))
+    for ihl in (0, 4):
+        v.append(Vec(f"ipv4-bad-ihl-{ihl}", "RFC 791 3.1 (IHL: minimum 5)",
+                     bend(good, 14, bytes([0x40 | ihl]), fix_cksum=False), "ip4_bad_ihl",
+                     "Ip.InHdrErrors"))
+    v.append(Vec("ipv4-bad-checksum", "RFC 791 3.1; RFC 1122 3.2.1.2 (MUST verify, MUST discard)",
+                 bend(good, 24, b"\xde\xad", fix_cksum=False), "ip4_bad_checksum",
+                 "IpExt.InCsumErrors Ip.InHdrErrors"))
+    v.append(Vec("ipv4-bad-checksum-in-options", "RFC 791 3.1 (the checksum covers the options)",
+                 bend(opts, 14 + 21, b"\x08", fix_cksum=False), "ip4_bad_checksum",
+                 "IpExt.InCsumErrors Ip.InHdrErrors",
+                 note="an option byte changed after the checksum was computed"))
+    v.append(Vec("ipv4-bad-total-length-19", "RFC 791 3.1 (Total Length includes the header)",
+                 bend(good, 16, b"\x00\x13"), "ip4_bad_total_length", "Ip.InHdrErrors"))
+    v.append(Vec("ipv4-bad-total-length-below-options", "RFC 791 3.1; RFC 1122 3.2.1.1",
+                 bend(opts, 16, b"\x00\x1c", ihl_bytes=32), "ip4_bad_total_length", "Ip.InHdrErrors",
+                 note="total length 28 is less than the 32-byte header"))
+    v.append(Vec("ipv4-truncated-total-length-100", "RFC 791 3.1 (Total Length)",
+                 bend(good, 16, b"\x00\x64"), "ip4_truncated_packet", "IpExt.InTruncatedPkts"))
+    v.append(Vec("ipv4-truncated-total-length-by-one", "RFC 791 3.1 (Total Length)",
+                 bend(good, 16, struct.pack("!H", len(good) - 14 + 1)), "ip4_truncated_packet",
+                 "IpExt.InTruncatedPkts"))
+    v += ipv4_option_vectors(good)
+    v += ipv4_fragment_vectors()
+    return v
+
+
+def ipv4_option_vectors(good):
+    """Options whose length is 0, 1, or runs past the header (RFC 791 3.1)."""
+    v = []
+    base = bytes(eth() / ip(options=[IPOption_NOP()] * 4) / echo())
+
+    def opt(name, opt_bytes, note):
+        frame = bend(base, 34, opt_bytes, ihl_bytes=24)
+        v.append(Vec(f"ipv4-bad-option-{name}", "RFC 791 3.1 (Options: type, length, data)",
+                     frame, "ip4_bad_option", "Ip.InHdrErrors", note=note))
+
+    opt("length-0", b"\x94\x00\x00\x00", "Router Alert with length 0: a parser that trusts it loops forever")
+    opt("length-1", b"\x94\x01\x00\x00", "length 1 cannot cover the type and length bytes")
+    opt("past-header", b"\x01\x94\x08\x00", "length 8 from byte 1 of a 4-byte options area")
+    opt("no-length-byte", b"\x01\x01\x01\x94", "a multi-byte option type as the header's last byte")
+    return v
+
+
+def ipv4_fragment_vectors():
+    """Fragments: well-formed, noted, not reassembled (RFC 791 2.3, 3.2)."""
+    first = bytes(eth() / ip(flags="MF", id=0x4242) / Raw(bytes(range(48))))
+    last = bytes(eth() / ip(flags=0, frag=185, id=0x4243, proto=1) / Raw(b"tail"))
+    return [
+        Vec("ipv4-fragment-first", "RFC 791 2.3 (MF set, offset 0)", first, "ip4_fragment",
+            "Ip.ReasmReqds", note="this stack does not reassemble; Linux queues it (and times it out in 30 s)"),
+        Vec("ipv4-fragment-last", "RFC 791 2.3 (MF clear, offset 1480)", last, "ip4_fragment",
+            "Ip.ReasmReqds"),
+    ]
+
+
+def truncation_vectors():
+    """The options packet cut at every byte of its IPv4 packet."""
+    opts = bytes(eth() / ip(options=ip_options()) / echo(b"odd"))
+    packet = opts[14:]
+    v = []
+    for cut in range(len(packet)):
+        if cut < 20:
+            verdict, linux = "ip4_truncated_header", "Ip.InHdrErrors"
+        elif cut < 32:
+            verdict, linux = "ip4_truncated_options", "Ip.InHdrErrors"
+        else:
+            verdict, linux = "ip4_truncated_packet", "IpExt.InTruncatedPkts"
+        v.append(Vec(f"ipv4-cut-at-{cut}", "RFC 791 3.1", opts[:14 + cut], verdict, linux,
+                     note=f"the 43-byte packet with a 32-byte header, cut to {cut} bytes"))
+    for cut in range(14):
+        v.append(Vec(f"eth-cut-at-{cut}", "RFC 894", opts[:cut], "eth_truncated",
+                     "n/a: a packet socket cannot send a frame shorter than its 14-byte header"))
+    arp = bytes(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=PEER_IP, pdst=TARGET_IP, hwsrc=PEER_MAC))
+    v.append(Vec("eth-not-ipv4-arp", "RFC 894; RFC 826", arp, "eth_unknown_type", "none",
+                 note="ARP is chapter 4's; chapters 1-3 only name it"))
+    return v
+
+
+def udp_cksum_ffff():
+    """A datagram whose checksum computes to 0, which RFC 768 sends as 0xFFFF."""
+    pkt = eth() / ip(proto=17) / UDP(sport=40000, dport=9, chksum=0xFFFF) / Raw(b"\0\0ab")
+    frame = bytearray(bytes(pkt))
+    # Choose the first payload word so that the checksum comes out 0: sum the
+    # pseudo-header and datagram with that word 0 and the field 0.
+    udp = bytearray(frame[34:])
+    udp[6:8] = b"\0\0"
+    pseudo = bytes(frame[26:34]) + struct.pack("!BBH", 0, 17, len(udp))
+    free = ip_cksum(pseudo + bytes(udp))  # ~sum: the word that makes the sum 0xFFFF
+    udp[8:10] = struct.pack("!H", free)
+    udp[6:8] = b"\xff\xff"
+    assert ip_cksum(pseudo + bytes(udp)) == 0
+    return bytes(frame[:34]) + bytes(udp)
+
+
+def l4_vectors():
+    """Transport checksums and lengths (chapter 3)."""
+    icmp = bytes(eth() / ip() / echo())
+    udp = bytes(eth() / ip() / UDP(sport=40000, dport=9) / Raw(b"hello"))
+    tcp = bytes(eth() / ip() / TCP(sport=40000, dport=80, flags="S", seq=1000, window=64240))
+    tcp_odd = bytes(eth() / ip() / TCP(sport=40000, dport=80, flags="S", seq=1000) / Raw(b"x"))
+    v = [
+        Vec("icmp-ok-echo", "RFC 792 (Echo)", icmp, "ok", "Icmp.InEchos"),
+        Vec("icmp-ok-odd-payload", "RFC 792; RFC 1071 (odd byte padded with zero)",
+            bytes(eth() / ip() / echo(b"odd")), "ok", "Icmp.InEchos"),
+        Vec("icmp-bad-checksum", "RFC 792 (Checksum); RFC 1122 3.2.2", bend(icmp, 36, b"\x00\x00", fix_cksum=False),
+            "icmp_bad_checksum", "Icmp.InCsumErrors Icmp.InErrors"),
+        Vec("icmp-truncated", "RFC 792 (8-byte header)",
+            bend(icmp[:14 + 20] + b"\x08\x00\xf7\xff", 16, b"\x00\x18"), "icmp_truncated", "Icmp.InErrors",
+            note="4 ICMP bytes whose own checksum is right, in a 24-byte IPv4 packet"),
+        Vec("udp-ok", "RFC 768", udp, "ok", "Udp.NoPorts"),
+        Vec("udp-ok-no-checksum", "RFC 768; RFC 1122 4.1.3.4 (0: no checksum)",
+            bend(udp, 40, b"\x00\x00", fix_cksum=False), "ok", "Udp.NoPorts"),
+        Vec("udp-ok-checksum-ffff", "RFC 768 (a computed 0 is sent as all ones)", udp_cksum_ffff(), "ok",
+            "Udp.NoPorts"),
+        Vec("udp-bad-checksum", "RFC 768; RFC 1122 4.1.3.4", bend(udp, 40, b"\x12\x34", fix_cksum=False),
+            "udp_bad_checksum", "Udp.InCsumErrors Udp.InErrors"),
+        Vec("udp-bad-length-7", "RFC 768 (Length: at least 8)", bend(udp, 38, b"\x00\x07", fix_cksum=False),
+            "udp_bad_length", "Udp.InErrors"),
+        Vec("udp-bad-length-past-packet", "RFC 768 (Length)", bend(udp, 38, b"\x00\x20", fix_cksum=False),
+            "udp_bad_length", "Udp.InErrors"),
+        Vec("tcp-ok-syn", "RFC 9293 3.1", tcp, "ok", "Tcp.InSegs Tcp.OutRsts",
+            note="port 80 is closed on both targets: Linux answers with a reset"),
+        Vec("tcp-ok-odd-length", "RFC 9293 3.1 (odd segment padded with zero for the sum)", tcp_odd, "ok",
+            "Tcp.InSegs Tcp.OutRsts"),
+        Vec("tcp-bad-checksum", "RFC 9293 3.1 (MUST-2, MUST-3)", bend(tcp, 50, b"\x00\x01", fix_cksum=False),
+            "tcp_bad_checksum", "Tcp.InCsumErrors Tcp.InErrs"),
+        Vec("tcp-truncated", "RFC 9293 3.1 (20-byte minimum header)", truncated_tcp(tcp),
+            "tcp_truncated", "Tcp.InSegs",
+            note="Linux drops a segment shorter than 20 bytes without an error counter (tcp_v4_rcv: discard_it); we name it"),
+    ]
+    return v
+
+
+def truncated_tcp(tcp):
+    """The SYN's first 12 TCP bytes, with the IPv4 total length fixed to match."""
+    frame = bytearray(tcp[:14 + 20 + 12])
+    frame[16:18] = struct.pack("!H", 32)
+    return with_ip_cksum(frame, 20)
+
+
+def write(name, header, vectors):
+    """Writes one .vec file."""
+    path = os.path.join(HERE, "frames", name)
+    body = header + "\n" + "\n".join(v.text() for v in vectors)
+    with open(path, "w") as out:
+        out.write(body)
+    return path
+
+
+HEADER = """# {title}
+# Written by testvectors/gen_frames.py; the format is in testvectors/README.md.
+# Every frame is a whole Ethernet frame from the peer (02:00:00:00:00:01,
+# 192.0.2.1) to the target (02:00:00:00:00:02, 192.0.2.2).
+"""
+
+
+def main():
+    """Writes every frame vector file; prints their names and counts."""
+    files = {
+        "ipv4.vec": ("IPv4 header rules (chapter 2)", ipv4_vectors()),
+        "truncation.vec": ("Every truncation of a frame with IPv4 options (chapter 2)", truncation_vectors()),
+        "l4.vec": ("ICMP, UDP and TCP checksums and lengths (chapter 3)", l4_vectors()),
+    }
+    for name, (title, vectors) in files.items():
+        write(name, HEADER.format(title=title), vectors)
+        print(f"{name}: {len(vectors)} vectors")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
