@@ -55,9 +55,31 @@ static uint64_t cksum_sum_native(const uint8_t *byte, size_t len)
 		memcpy(&word, byte, 8);
 		sum += (word & 0xffffffff) + (word >> 32);
 	}
-	word = 0;
-	memcpy(&word, byte, len); /* the last 0..7 bytes, zero-padded */
-	sum += (word & 0xffffffff) + (word >> 32);
+	/* The last 0..7 bytes, by fixed-size loads so no call to memcpy() is
+	 * needed for a variable length. */
+	if (len & 4) {
+		uint32_t word32;
+
+		memcpy(&word32, byte, 4);
+		sum += word32;
+		byte += 4;
+	}
+	if (len & 2) {
+		uint16_t word16;
+
+		memcpy(&word16, byte, 2);
+		sum += word16;
+		byte += 2;
+	}
+	if (len & 1) {
+		/* A lone last byte is the high byte of a word whose low byte is
+		 * 0 (RFC 1071 4.1); laid out in memory as {byte, 0}. */
+		const uint8_t pair[2] = {*byte, 0};
+		uint16_t word16;
+
+		memcpy(&word16, pair, 2);
+		sum += word16;
+	}
 	return sum;
 }
 

@@ -6,7 +6,7 @@ bent to break exactly one rule.  The expected verdict and the Linux counter
 come from the RFC and from Linux's ip_rcv()/icmp_rcv()/udp_rcv()/tcp_v4_rcv(),
 never from our stack's output; the harness checks both against Linux.
 
-Run: /usr/bin/python3 testvectors/gen_frames.py   (rewrites the .vec files;
+Run: /usr/bin/python3 testvectors/gen_frames.py [--out DIR]  (rewrites the .vec files;
 harness/test_vectors.py fails if the committed files differ from its output).
 """
 import os
@@ -225,6 +225,9 @@ def l4_vectors():
             "Udp.NoPorts"),
         Vec("udp-bad-checksum", "RFC 768; RFC 1122 4.1.3.4", bend(udp, 40, b"\x12\x34", fix_cksum=False),
             "udp_bad_checksum", "Udp.InCsumErrors Udp.InErrors"),
+        Vec("udp-truncated", "RFC 768 (8-byte header)",
+            bend(udp[:14 + 20 + 4], 16, b"\x00\x18"), "udp_truncated", "Udp.InErrors",
+            note="the first 4 bytes of a UDP header in a 24-byte IPv4 packet"),
         Vec("udp-bad-length-7", "RFC 768 (Length: at least 8)", bend(udp, 38, b"\x00\x07", fix_cksum=False),
             "udp_bad_length", "Udp.InErrors"),
         Vec("udp-bad-length-past-packet", "RFC 768 (Length)", bend(udp, 38, b"\x00\x20", fix_cksum=False),
@@ -249,9 +252,9 @@ def truncated_tcp(tcp):
     return with_ip_cksum(frame, 20)
 
 
-def write(name, header, vectors):
-    """Writes one .vec file."""
-    path = os.path.join(HERE, "frames", name)
+def write(out_dir, name, header, vectors):
+    """Writes one .vec file into out_dir."""
+    path = os.path.join(out_dir, name)
     body = header + "\n" + "\n".join(v.text() for v in vectors)
     with open(path, "w") as out:
         out.write(body)
@@ -266,14 +269,17 @@ HEADER = """# {title}
 
 
 def main():
-    """Writes every frame vector file; prints their names and counts."""
+    """Writes every frame vector file (into testvectors/frames, or the
+    directory after --out); prints their names and counts."""
+    out_dir = sys.argv[2] if sys.argv[1:2] == ["--out"] else os.path.join(HERE, "frames")
+    os.makedirs(out_dir, exist_ok=True)
     files = {
         "ipv4.vec": ("IPv4 header rules (chapter 2)", ipv4_vectors()),
         "truncation.vec": ("Every truncation of a frame with IPv4 options (chapter 2)", truncation_vectors()),
         "l4.vec": ("ICMP, UDP and TCP checksums and lengths (chapter 3)", l4_vectors()),
     }
     for name, (title, vectors) in files.items():
-        write(name, HEADER.format(title=title), vectors)
+        write(out_dir, name, HEADER.format(title=title), vectors)
         print(f"{name}: {len(vectors)} vectors")
 
 

@@ -1,0 +1,51 @@
+"""Fixtures of the harness: the build, the lab, a frame sender on the peer,
+a chapter program running on the target, and Linux's counters.
+
+The harness runs on Debian's /usr/bin/python3 with python3-scapy and
+python3-pytest.  It needs network namespaces (root, or unprivileged user
+namespaces); where the machine truly cannot make them, lab tests are skipped
+with a loud reason, and the session exits 77 so that CTest reports them as
+skipped, never as passed.
+"""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lablib  # noqa: E402
+from labkit import (ERROR_COUNTERS, LineReader, Running, Wire, counters_moved,  # noqa: E402,F401
+                    linux_verdict, read_counters)
+
+BUILD = Path(os.environ.get("TCPIP_BUILD", ROOT / "build" / "asan-ubsan"))
+
+def program(name):
+    """The path of a chapter program in the build the harness tests."""
+    path = BUILD / "bin" / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: build first (cmake --build --preset asan-ubsan)")
+    return str(path)
+
+
+def start_lab(**kw):
+    """A lab that is up, or a loud skip when this machine cannot make one."""
+    try:
+        return lablib.Lab(**kw).up()
+    except lablib.LabUnavailable as err:
+        message = f"NO LAB ON THIS MACHINE: {err}"
+        print(message, file=sys.stderr)
+        pytest.skip(message)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Skips are not passes: a run that passed with skips exits 77, which
+    CTest reports as skipped."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if exitstatus == 0 and skipped:
+        print(f"\n*** {skipped} TEST(S) SKIPPED: see the reasons above; not a pass ***")
+        session.exitstatus = 77
