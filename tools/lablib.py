@@ -12,7 +12,8 @@ the veth (frames on the wire are the frames a stack built), lo up and MTU 1500.
 Nothing is ever added to the host's own network namespace: the veth is created
 inside the peer namespace with its other end created directly in the target.
 
-Lifetime. Each namespace is held by `unshare --net --pid --fork --kill-child`
+Lifetime. Each side is held by
+`unshare --net --pid --mount --fork --kill-child --mount-proc`
 whose child, pid 1 of the namespace, is a small reaper that exits by itself
 after `ttl` seconds. The holders are started with PR_SET_PDEATHSIG=SIGKILL, so
 when the Python process that made the lab dies, even by SIGKILL, the kernel
@@ -27,9 +28,11 @@ Limits:
 - PR_SET_PDEATHSIG fires when the *thread* that started a process exits: make
   labs and start commands from a thread that outlives them (normally the main
   thread).
-- Only net and pid are separate: commands share the host's filesystem, mounts
-  and /proc mount; /sys/class/net shows the host's interfaces, so look at a
-  side's links with `ip` run inside it.
+- Net, pid and mount are separate: each side's mount namespace is a private
+  copy of the host's, with its own /proc for its pid namespace (so pids and
+  /proc/self agree, as LeakSanitizer needs).  The filesystem is shared;
+  /sys/class/net still shows the host's interfaces, so look at a side's links
+  with `ip` run inside it.
 - A process that a command leaves behind in the background lives until the
   lab goes down, not until its nsenter exits.
 - Linux only; needs util-linux (unshare, nsenter, setpriv), iproute2, ethtool
@@ -313,19 +316,20 @@ class Lab:
         _check_side(side)
         return _IFNAMES[side]
 
-    def cmd(self, side, argv, pdeathsig=True):
-        """The argv that runs `argv` inside `side`: nsenter into its net and pid
-        namespaces, then (unless pdeathsig=False) `setpriv --pdeathsig KILL`, so
-        that the command dies when its nsenter dies (e.g. Popen.kill()).
+    def cmd(self, side, argv, pdeathsig=True, cwd=None):
+        """The argv that runs `argv` inside `side`: nsenter into its net, pid and
+        mount namespaces (working directory: cwd, default ours), then (unless
+        pdeathsig=False) `setpriv --pdeathsig KILL`, so that the command dies
+        when its nsenter dies (e.g. Popen.kill()).
         Start it with PR_SET_PDEATHSIG too (popen() does) so it dies with you."""
         shim = [_tool("setpriv"), "--pdeathsig", "KILL", "--"] if pdeathsig else []
-        return self._enter(side) + shim + _resolve(argv)
+        return self._enter(side, cwd=cwd) + shim + _resolve(argv)
 
     def popen(self, side, argv, **kw):
         """subprocess.Popen(cmd(side, argv), **kw), with PR_SET_PDEATHSIG=SIGKILL
         on the nsenter process (a preexec_fn in kw runs after that)."""
         kw["preexec_fn"] = _die_with_parent(kw.get("preexec_fn"))
-        return subprocess.Popen(self.cmd(side, argv), **kw)
+        return subprocess.Popen(self.cmd(side, argv, cwd=kw.get("cwd")), **kw)
 
     def run(self, side, argv, timeout=30, check=True, **kw):
         """Run `argv` inside `side` to completion like subprocess.run, output
@@ -336,7 +340,7 @@ class Lab:
         if not {"stdout", "stderr", "capture_output"} & kw.keys():
             kw["capture_output"] = True
         kw["preexec_fn"] = _die_with_parent(kw.get("preexec_fn"))
-        result = subprocess.run(self.cmd(side, argv), timeout=timeout, **kw)
+        result = subprocess.run(self.cmd(side, argv, cwd=kw.get("cwd")), timeout=timeout, **kw)
         if check and result.returncode:
             raise CommandFailed(side, argv, result)
         return result
@@ -359,11 +363,15 @@ class Lab:
             raise RuntimeError("the lab is not up")
         return self.pids[side]
 
-    def _enter(self, side, pidns=True):
-        """nsenter argv prefix entering the net (and if pidns, pid) namespace of `side`."""
+    def _enter(self, side, pidns=True, cwd=None):
+        """nsenter argv prefix entering the net namespace of `side` and, if
+        pidns, its pid namespace and the mount namespace whose /proc shows that
+        pid namespace (so a process's pid and /proc/self agree: LeakSanitizer,
+        ps and pgrep rely on it).  Entering a mount namespace resets the working
+        directory, so nsenter is told to keep cwd (default: ours)."""
         argv = [_tool("nsenter"), "-t", str(self._pid(side)), "-n"]
         if pidns:
-            argv.append("-p")
+            argv += ["-p", "-m", f"--wd={os.path.abspath(cwd or os.getcwd())}"]
         if self.userns:
             argv += ["-U", "--preserve-credentials"]
         return argv + ["--"]
@@ -378,7 +386,8 @@ class Lab:
                            "--preserve-credentials", "--"]
         for side in SIDES:
             self.pids[side] = self._start_holder(
-                side, into_userns + [_tool("unshare"), "--net", "--pid", "--fork", "--kill-child"])
+                side, into_userns + [_tool("unshare"), "--net", "--pid", "--mount", "--fork",
+                                     "--kill-child", "--mount-proc"])
 
     def _start_holder(self, name, argv):
         """Start holder `argv` + the init script, with PDEATHSIG, in a session of
