@@ -7,6 +7,7 @@ namespaces); where the machine truly cannot make them, lab tests are skipped
 with a loud reason, and the session exits 77 so that CTest reports them as
 skipped, never as passed.
 """
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -18,8 +19,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import (ERROR_COUNTERS, LineReader, Running, Wire, counters_moved,  # noqa: E402,F401
-                    linux_verdict, read_counters)
+from labkit import Running, Wire, linux_agreement, linux_verdict  # noqa: E402,F401
 
 BUILD = Path(os.environ.get("TCPIP_BUILD", ROOT / "build" / "asan-ubsan"))
 
@@ -39,6 +39,28 @@ def start_lab(**kw):
         message = f"NO LAB ON THIS MACHINE: {err}"
         print(message, file=sys.stderr)
         pytest.skip(message)
+
+
+@contextlib.contextmanager
+def lab_with_wire(**kw):
+    """A lab (start_lab(**kw)) and a Wire on its peer, both ended on exit."""
+    lab = start_lab(**kw)
+    try:
+        wire = Wire(lab)
+        try:
+            yield lab, wire
+        finally:
+            wire.close()
+    finally:
+        lab.down()
+
+
+def assert_linux_agrees(lab, wire, vec):
+    """Sends vec's frame to the Linux target: the counters the vector names
+    move, and no other error counter."""
+    moved = linux_verdict(lab, wire, vec.frame, vec.linux_counters)
+    ok, why = linux_agreement(vec, moved)
+    assert ok, f"{vec.where}: Linux {why}; moved {moved}"
 
 
 def pytest_sessionfinish(session, exitstatus):

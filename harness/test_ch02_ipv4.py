@@ -5,8 +5,8 @@ import re
 import pytest
 from scapy.all import IP, Ether
 
-from conftest import Wire, linux_verdict, program, start_lab
-from labkit import linux_agreement, ours_verdicts, verdict_of_line
+from conftest import assert_linux_agrees, lab_with_wire, program
+from labkit import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("ipv4.vec", "truncation.vec")
@@ -15,12 +15,9 @@ SENDABLE = [v for v in VECTORS if len(v.frame) >= 14]  # a packet socket cannot 
 
 @pytest.fixture(scope="module")
 def ours():
-    """ipv4parse on target0; scapy-style peer (no kernel address)."""
-    lab = start_lab(target="ours", peer="raw")
-    wire = Wire(lab)
-    yield lab, wire
-    wire.close()
-    lab.down()
+    """Our program's lab: the target kernel holds no address; the peer is raw."""
+    with lab_with_wire(target="ours", peer="raw") as lab_wire:
+        yield lab_wire
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +73,8 @@ def test_ours_counts_every_drop(ours_lines):
 @pytest.fixture(scope="module")
 def linux():
     """The Linux kernel holds 192.0.2.2 on target0; the peer is raw."""
-    lab = start_lab(target="linux", peer="raw")
-    wire = Wire(lab)
-    yield lab, wire
-    wire.close()
-    lab.down()
+    with lab_with_wire(target="linux", peer="raw") as lab_wire:
+        yield lab_wire
 
 
 LINUX_VECTORS = [v for v in SENDABLE if v.linux_counters is not None]
@@ -90,7 +84,4 @@ LINUX_VECTORS = [v for v in SENDABLE if v.linux_counters is not None]
 def test_linux_agrees(linux, vec):
     """Linux moves exactly the counters the vector names, and no other error
     counter: the class of its verdict matches ours."""
-    lab, wire = linux
-    moved = linux_verdict(lab, wire, vec.frame, vec.linux_counters)
-    ok, why = linux_agreement(vec, moved)
-    assert ok, f"{vec.where}: Linux {why}; moved {moved}"
+    assert_linux_agrees(*linux, vec)

@@ -2,13 +2,12 @@
 arithmetic) and on live traffic from real Linux tools, and the same frames
 against the Linux kernel's counters."""
 import re
-import subprocess
 
 import pytest
 from scapy.all import ICMP, IP, TCP, UDP, Ether
 
-from conftest import Running, Wire, linux_verdict, program, start_lab
-from labkit import linux_agreement, ours_verdicts, verdict_of_line
+from conftest import Running, assert_linux_agrees, lab_with_wire, program, start_lab
+from labkit import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 L4 = frame_vectors("l4.vec")
@@ -18,11 +17,9 @@ VECTORS = L4 + IP_CKSUM
 
 @pytest.fixture(scope="module")
 def ours():
-    lab = start_lab(target="ours", peer="raw")
-    wire = Wire(lab)
-    yield lab, wire
-    wire.close()
-    lab.down()
+    """Our program's lab: the target kernel holds no address; the peer is raw."""
+    with lab_with_wire(target="ours", peer="raw") as lab_wire:
+        yield lab_wire
 
 
 @pytest.fixture(scope="module")
@@ -75,20 +72,15 @@ def test_ours_should_be_matches_scapy(ours_lines, vec):
 
 @pytest.fixture(scope="module")
 def linux():
-    lab = start_lab(target="linux", peer="raw")
-    wire = Wire(lab)
-    yield lab, wire
-    wire.close()
-    lab.down()
+    """The Linux kernel holds 192.0.2.2 on target0; the peer is raw."""
+    with lab_with_wire(target="linux", peer="raw") as lab_wire:
+        yield lab_wire
 
 
 @pytest.mark.parametrize("vec", L4, ids=str)
 def test_linux_agrees(linux, vec):
     """Linux moves the counters the vector names and no other error counter."""
-    lab, wire = linux
-    moved = linux_verdict(lab, wire, vec.frame, vec.linux_counters)
-    ok, why = linux_agreement(vec, moved)
-    assert ok, f"{vec.where}: Linux {why}; moved {moved}"
+    assert_linux_agrees(*linux, vec)
 
 
 @pytest.fixture(scope="module")

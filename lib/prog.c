@@ -269,3 +269,34 @@ void prog_print_counters(const struct prog_opts *opts, const struct stack *st)
 				(unsigned long long)c->drops[i]);
 	fputc('\n', stderr);
 }
+
+/* prog_frame_fn of prog_run_stack(): the frame into the stack. */
+static bool prog_stack_frame(void *ctx, const struct frame *frame)
+{
+	struct prog_stack *ps = ctx;
+
+	ps->frame = frame;
+	stack_input(ps->st, prog_now_ms(), frame->data, frame->len);
+	return true;
+}
+
+int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
+{
+	struct prog_stack ps = {0};
+	struct stack_cfg cfg = {.ip4_addr = opts->addr, .on_rx = on_rx, .rx_ctx = &ps};
+	struct dev *dev;
+	int rc;
+
+	ps.st = stack_new(&cfg);
+	if (!ps.st) {
+		fprintf(stderr, "%s: out of memory\n", opts->name);
+		return PROG_EXIT_RUNTIME;
+	}
+	dev = prog_open_dev(opts);
+	rc = prog_loop(opts, dev, prog_stack_frame, &ps);
+	if (opts->verbose)
+		prog_print_counters(opts, ps.st);
+	dev_close(dev);
+	stack_free(ps.st);
+	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
+}

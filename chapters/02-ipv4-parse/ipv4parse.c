@@ -8,7 +8,6 @@
 #include <stdio.h>
 
 #include "tcpip/prog.h"
-#include "tcpip/stack.h"
 
 /* Formats the flags of hdr as tcpdump does: "[DF]", "[MF]", "[DF+MF]", "[none]". */
 static const char *ipv4parse_flags(const struct ip4_hdr *hdr)
@@ -36,10 +35,10 @@ static void ipv4parse_print_ok(const struct stack_rx *rx, const char *when)
 /* stack_rx_fn: one line per frame. */
 static void ipv4parse_rx(void *ctx, const struct stack_rx *rx)
 {
+	const struct prog_stack *ps = ctx;
 	char when[16];
-	const uint64_t *ts_us = ctx;
 
-	prog_time(*ts_us, when);
+	prog_time(ps->frame->ts_us, when);
 	if (!rx->has_eth) {
 		printf("%s truncated frame, length %zu\n", when, rx->len);
 	} else if (rx->eth.type != ETHERTYPE_IPV4) {
@@ -56,21 +55,6 @@ static void ipv4parse_rx(void *ctx, const struct stack_rx *rx)
 	fflush(stdout);
 }
 
-struct ipv4parse {
-	struct stack *st;
-	uint64_t ts_us;  /* the current frame's time, for the callback */
-};
-
-/* prog_frame_fn: hands the frame to the stack, which calls ipv4parse_rx. */
-static bool ipv4parse_frame(void *ctx, const struct frame *frame)
-{
-	struct ipv4parse *app = ctx;
-
-	app->ts_us = frame->ts_us;
-	stack_input(app->st, prog_now_ms(), frame->data, frame->len);
-	return true;
-}
-
 int main(int argc, char **argv)
 {
 	struct prog_opts opts = {
@@ -79,23 +63,7 @@ int main(int argc, char **argv)
 		.about = "Parses each IPv4 header seen on IFACE and names every broken rule "
 			 "(chapter 2).",
 	};
-	struct ipv4parse app = {0};
-	struct stack_cfg cfg = {.on_rx = ipv4parse_rx, .rx_ctx = &app.ts_us};
-	struct dev *dev;
-	int rc;
 
 	prog_parse(&opts, argc, argv);
-	cfg.ip4_addr = opts.addr;
-	app.st = stack_new(&cfg);
-	if (!app.st) {
-		fprintf(stderr, "ipv4parse: out of memory\n");
-		return PROG_EXIT_RUNTIME;
-	}
-	dev = prog_open_dev(&opts);
-	rc = prog_loop(&opts, dev, ipv4parse_frame, &app);
-	if (opts.verbose)
-		prog_print_counters(&opts, app.st);
-	dev_close(dev);
-	stack_free(app.st);
-	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
+	return prog_run_stack(&opts, ipv4parse_rx);
 }

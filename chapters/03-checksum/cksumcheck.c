@@ -9,12 +9,6 @@
 
 #include "tcpip/cksum.h"
 #include "tcpip/prog.h"
-#include "tcpip/stack.h"
-
-struct cksumcheck {
-	struct stack *st;
-	const struct frame *frame; /* the frame being checked, for the callback */
-};
 
 /* Prints ", PROTO cksum 0xNNNN VERDICT" for the transport of rx. */
 static void cksumcheck_print_l4(const struct stack_rx *rx, unsigned frame_flags)
@@ -58,10 +52,10 @@ static void cksumcheck_print_ip(const struct stack_rx *rx)
 /* stack_rx_fn: one line per frame. */
 static void cksumcheck_rx(void *ctx, const struct stack_rx *rx)
 {
-	const struct cksumcheck *app = ctx;
+	const struct prog_stack *ps = ctx;
 	char when[16];
 
-	prog_time(app->frame->ts_us, when);
+	prog_time(ps->frame->ts_us, when);
 	if (!rx->has_eth || rx->eth.type != ETHERTYPE_IPV4) {
 		printf("%s not IPv4, length %zu\n", when, rx->len);
 		fflush(stdout);
@@ -70,21 +64,11 @@ static void cksumcheck_rx(void *ctx, const struct stack_rx *rx)
 	printf("%s", when);
 	cksumcheck_print_ip(rx);
 	if (rx->has_l4)
-		cksumcheck_print_l4(rx, app->frame->flags);
+		cksumcheck_print_l4(rx, ps->frame->flags);
 	else if (rx->has_ip4)
 		printf(", %s", drop_name(rx->verdict));
 	printf("\n");
 	fflush(stdout);
-}
-
-/* prog_frame_fn: hands the frame to the stack, which calls cksumcheck_rx. */
-static bool cksumcheck_frame(void *ctx, const struct frame *frame)
-{
-	struct cksumcheck *app = ctx;
-
-	app->frame = frame;
-	stack_input(app->st, prog_now_ms(), frame->data, frame->len);
-	return true;
 }
 
 int main(int argc, char **argv)
@@ -95,23 +79,7 @@ int main(int argc, char **argv)
 		.about = "Verifies the IPv4, ICMP, UDP and TCP checksums of each packet seen on "
 			 "IFACE (chapter 3).",
 	};
-	struct cksumcheck app = {0};
-	struct stack_cfg cfg = {.on_rx = cksumcheck_rx, .rx_ctx = &app};
-	struct dev *dev;
-	int rc;
 
 	prog_parse(&opts, argc, argv);
-	cfg.ip4_addr = opts.addr;
-	app.st = stack_new(&cfg);
-	if (!app.st) {
-		fprintf(stderr, "cksumcheck: out of memory\n");
-		return PROG_EXIT_RUNTIME;
-	}
-	dev = prog_open_dev(&opts);
-	rc = prog_loop(&opts, dev, cksumcheck_frame, &app);
-	if (opts.verbose)
-		prog_print_counters(&opts, app.st);
-	dev_close(dev);
-	stack_free(app.st);
-	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
+	return prog_run_stack(&opts, cksumcheck_rx);
 }

@@ -54,6 +54,20 @@ typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
  * (printed). */
 int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, void *ctx);
 
+/* What prog_run_stack() gives its on_rx callback as ctx. */
+struct prog_stack {
+	struct stack *st;
+	const struct frame *frame; /* the frame being handled: its time, flags */
+};
+
+/* The whole life of a program built on the stack: makes a stack (no MAC of
+ * its own, so it sees every frame; the address from -a if given), opens the
+ * device (prog_open_dev), hands every received frame to stack_input() until
+ * prog_loop() ends, prints the counters with -v, and frees everything.
+ * on_rx runs once per frame with a struct prog_stack * as ctx.
+ * Returns the exit status (PROG_EXIT_OK or PROG_EXIT_RUNTIME). */
+int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx);
+
 /* Prints the stack's counters on one line to stderr: "NAME: counters: ...",
  * every drop reason that is not zero by name.  Programs call it for -v. */
 void prog_print_counters(const struct prog_opts *opts, const struct stack *st);
