@@ -67,7 +67,7 @@ static int dev_mem_recv(struct dev *dev, struct frame *frames, int max)
 			errno = EMSGSIZE;
 			return got > 0 ? got : -1;
 		}
-		frames[got].len = (size_t)len;
+		frames[got].len = frames[got].wire_len = (size_t)len;
 		frames[got].ts_us = 0;
 		frames[got].flags = 0;
 	}

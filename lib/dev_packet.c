@@ -3,9 +3,11 @@
  * (packet(7)).  Opening it needs CAP_NET_RAW; using it needs nothing, which
  * is why programs drop their capabilities right after dev_packet_open().
  *
- * Receive uses recvmsg() with PACKET_AUXDATA, to learn each frame's direction
- * (sll_pkttype) and whether its checksum was left to offload
- * (TP_STATUS_CSUMNOTREADY).  Limits: one frame per system call; a ring
+ * Receive uses recvmsg(): the source address it fills in (struct sockaddr_ll)
+ * gives each frame's direction (sll_pkttype), and the PACKET_AUXDATA control
+ * message says whether its checksum was left to offload
+ * (TP_STATUS_CSUMNOTREADY).  MSG_TRUNC makes recvmsg() return a frame's true
+ * length even when the buffer was too small, so a cut frame is known as cut.  Limits: one frame per system call; a ring
  * (PACKET_MMAP) comes with the chapter on going fast.
  */
 #include <arpa/inet.h>
@@ -74,6 +76,7 @@ static enum recv_result dev_packet_recv_one(struct dev_packet *dp, struct frame 
 										   : RECV_ERROR;
 	if (from.sll_pkttype == PACKET_OUTGOING && !dp->keep_outgoing)
 		return RECV_SKIPPED;
+	frame->wire_len = (size_t)got;
 	frame->len = (size_t)got > frame->cap ? frame->cap : (size_t)got;
 	frame->ts_us = dev_packet_now_us();
 	frame->flags = 0;

@@ -72,11 +72,12 @@ struct pcap_writer *pcap_open(const char *path)
 	return pw;
 }
 
-int pcap_write(struct pcap_writer *pw, uint64_t ts_us, const uint8_t *frame, size_t len)
+int pcap_write(struct pcap_writer *pw, uint64_t ts_us, const uint8_t *frame, size_t len,
+	       size_t wire_len)
 {
 	size_t kept = len > TCPIP_PCAP_SNAPLEN ? TCPIP_PCAP_SNAPLEN : len;
 	uint32_t rec[4] = {(uint32_t)(ts_us / 1000000u), (uint32_t)(ts_us % 1000000u),
-			   (uint32_t)kept, (uint32_t)len};
+			   (uint32_t)kept, (uint32_t)(wire_len > len ? wire_len : len)};
 
 	if (pcap_put(pw, rec, sizeof rec) < 0 || pcap_put(pw, frame, kept) < 0 ||
 	    fflush(pw->file) != 0)
@@ -117,7 +118,8 @@ static void tee_write(struct dev_tee *tee, const struct frame *frames, int n)
 	for (int i = 0; i < n; i++) {
 		uint64_t ts = frames[i].ts_us ? frames[i].ts_us : tee_now_us();
 
-		pcap_write(tee->pw, ts, frames[i].data, frames[i].len);
+		pcap_write(tee->pw, ts, frames[i].data, frames[i].len,
+			   frames[i].wire_len > frames[i].len ? frames[i].wire_len : frames[i].len);
 	}
 }
 

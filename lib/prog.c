@@ -32,11 +32,13 @@ static void prog_help(const struct prog_opts *opts)
 {
 	printf("usage: %s %s\n\n%s\n\n"
 	       "  -i IFACE         the interface to open (required)\n"
-	       "  -a ADDR/PREFIX   our IPv4 address (default: none; see every packet)\n"
+	       "  -a ADDR/PREFIX   our IPv4 address (default: none; see every packet;\n"
+	       "                   used from chapter 2 on)\n"
 	       "  --pcap FILE      also save every frame to FILE (pcap format)\n"
 	       "  -c COUNT         stop after COUNT frames (default: no limit)\n"
 	       "  -t SECONDS       stop after SECONDS (default: no limit)\n"
-	       "  -v               verbose: capabilities, counters at exit\n"
+	       "  -v               verbose: capability sets; from chapter 2 on, the\n"
+	       "                   stack's counters at exit\n"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about);
 	exit(PROG_EXIT_OK);
@@ -122,8 +124,8 @@ static void prog_open_failed(const struct prog_opts *opts, int err)
 	if (err == EPERM || err == EACCES)
 		fprintf(stderr,
 			"A raw socket needs the capability CAP_NET_RAW. Two ways in:\n"
-			"  1. run it in the book's lab, where it has that capability in its own\n"
-			"     network namespace:  tools/lab target %s -i target0 ...\n"
+			"  1. run it in the book's lab, which gives it the capability over the\n"
+			"     lab's own network namespace:  tools/lab target %s -i target0 ...\n"
 			"  2. give the binary that one capability (safer than running it as root,\n"
 			"     which grants every capability):\n"
 			"     sudo setcap cap_net_raw+ep %s\n",
@@ -183,11 +185,14 @@ char *prog_time(uint64_t ts_us, char out[16])
 	return out;
 }
 
-/* Milliseconds poll() may wait: until the deadline, at most a second (so a
- * signal-free loop still notices its deadline), 0 if past. */
-static int prog_wait_ms(uint64_t deadline_ms)
+/* Milliseconds poll() may wait: until the earlier of the run's deadline and
+ * the stack's (if st), at most a second, 0 if past. */
+static int prog_wait_ms(uint64_t deadline_ms, const struct stack *st)
 {
 	uint64_t now = prog_now_ms();
+
+	if (st && stack_next_deadline(st) < deadline_ms)
+		deadline_ms = stack_next_deadline(st);
 
 	if (deadline_ms <= now)
 		return 0;
@@ -222,7 +227,8 @@ static bool prog_deliver(const struct prog_opts *opts, struct frame *frames, int
 	return true;
 }
 
-int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, void *ctx)
+int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, prog_frame_fn fn,
+	      void *ctx)
 {
 	uint8_t bufs[TCPIP_BATCH][TCPIP_FRAME_BUF];
 	struct frame frames[TCPIP_BATCH];
@@ -238,10 +244,15 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, v
 	while (prog_now_ms() < deadline) {
 		int got;
 
-		if (poll(pfd, 2, prog_wait_ms(deadline)) < 0 && errno != EINTR)
+		if (poll(pfd, 2, prog_wait_ms(deadline, st)) < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: poll failed: %s\n", opts->name, strerror(errno));
+			rc = -1;
 			break;
+		}
 		if (pfd[1].revents & POLLIN)
 			break; /* SIGINT or SIGTERM: stop cleanly, so -v still reports */
+		if (st)
+			stack_poll(st, prog_now_ms());
 		got = dev_recv(dev, frames, TCPIP_BATCH);
 		if (got < 0) {
 			fprintf(stderr, "%s: receive failed: %s\n", opts->name, strerror(errno));
@@ -293,7 +304,7 @@ int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
 		return PROG_EXIT_RUNTIME;
 	}
 	dev = prog_open_dev(opts);
-	rc = prog_loop(opts, dev, prog_stack_frame, &ps);
+	rc = prog_loop(opts, dev, ps.st, prog_stack_frame, &ps);
 	if (opts->verbose)
 		prog_print_counters(opts, ps.st);
 	dev_close(dev);

@@ -68,7 +68,8 @@ static enum drop_reason stack_ip4_input(struct stack *st, struct stack_rx *rx,
 	if (reason != DROP_NONE)
 		return reason;
 	rx->has_ip4 = true;
-	/* RFC 1122 3.3.4.2 (a host's own address), when we have one. */
+	/* RFC 1122 3.2.1.3: a datagram not for one of our addresses is
+	 * silently discarded (when we have an address). */
 	if (st->cfg.ip4_addr != 0 && rx->ip4.dst != st->cfg.ip4_addr)
 		return DROP_IP4_NOT_FOR_US;
 	if (ip4_is_fragment(&rx->ip4))

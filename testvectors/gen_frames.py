@@ -122,7 +122,7 @@ def ipv4_vectors():
                  note="an option byte changed after the checksum was computed"))
     v.append(Vec("ipv4-bad-total-length-19", "RFC 791 3.1 (Total Length includes the header)",
                  bend(good, 16, b"\x00\x13"), "ip4_bad_total_length", "Ip.InHdrErrors"))
-    v.append(Vec("ipv4-bad-total-length-below-options", "RFC 791 3.1; RFC 1122 3.2.1.1",
+    v.append(Vec("ipv4-bad-total-length-below-options", "RFC 791 3.1 (Total Length includes the header)",
                  bend(opts, 16, b"\x00\x1c", ihl_bytes=32), "ip4_bad_total_length", "Ip.InHdrErrors",
                  note="total length 28 is less than the 32-byte header"))
     v.append(Vec("ipv4-truncated-total-length-100", "RFC 791 3.1 (Total Length)",

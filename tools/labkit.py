@@ -188,7 +188,8 @@ def verdict_of_line(line):
     """The verdict a line of ipv4parse or cksumcheck states, by the names of
     lib/include/tcpip/drop.h ("ok", "ip4_bad_ihl", ...), or "?"."""
     named = (re.search(r"IPv4 drop (\w+):", line) or re.search(r"not checked: (\w+)$", line)
-             or re.search(r"ip cksum 0x[0-9a-f]{4} ok, (\w+)$", line))
+             or re.search(r"ip cksum 0x[0-9a-f]{4} ok, (\w+)$", line)
+             or re.search(r" ok, then (\w+)$", line))
     if named:
         return named.group(1)
     bad_l4 = re.search(r"(ICMP|TCP|UDP) cksum 0x[0-9a-f]{4} BAD", line)

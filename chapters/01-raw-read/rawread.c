@@ -20,12 +20,13 @@ static bool rawread_frame(void *ctx, const struct frame *frame)
 	(void)ctx;
 	prog_time(frame->ts_us, when);
 	if (eth_parse(frame->data, frame->len, &eth) != DROP_NONE) {
-		printf("%s truncated frame, length %zu\n", when, frame->len);
+		printf("%s truncated frame, length %zu\n", when, frame->wire_len);
 		return true;
 	}
 	type_name = eth_type_name(eth.type);
 	printf("%s %s > %s, %s (0x%04x), length %zu\n", when, eth_ntoa(eth.src, src),
-	       eth_ntoa(eth.dst, dst), type_name ? type_name : "unknown", eth.type, frame->len);
+	       eth_ntoa(eth.dst, dst), type_name ? type_name : "unknown", eth.type,
+	       frame->wire_len);
 	fflush(stdout);
 	return true;
 }
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
 
 	prog_parse(&opts, argc, argv);
 	dev = prog_open_dev(&opts);
-	rc = prog_loop(&opts, dev, rawread_frame, NULL);
+	rc = prog_loop(&opts, dev, NULL, rawread_frame, NULL);
 	dev_close(dev);
 	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
 }

@@ -17,19 +17,32 @@ static const char *ipv4parse_flags(const struct ip4_hdr *hdr)
 	return df && mf ? "[DF+MF]" : df ? "[DF]" : mf ? "[MF]" : "[none]";
 }
 
+/* The end of an ok line: nothing when the whole frame was accepted; a note
+ * for a fragment; otherwise the verdict of the layer above IPv4 (chapter 3's
+ * checks, or ip4_not_for_us with -a), so "ok" never hides a drop. */
+static const char *ipv4parse_after(const struct stack_rx *rx, char *buf, size_t cap)
+{
+	if (rx->verdict == DROP_NONE)
+		return "";
+	if (rx->verdict == DROP_IP4_FRAGMENT)
+		return ", fragment (not reassembled)";
+	snprintf(buf, cap, ", then %s", drop_name(rx->verdict));
+	return buf;
+}
+
 /* Prints the fields of a header that passed every rule. */
 static void ipv4parse_print_ok(const struct stack_rx *rx, const char *when)
 {
 	const struct ip4_hdr *ip = &rx->ip4;
 	const char *proto = ip4_proto_name(ip->proto);
-	char src[16], dst[16];
+	char src[16], dst[16], after[64];
 
 	printf("%s IPv4 %s > %s: ihl %u tos 0x%02x len %u id %u flags %s off %u ttl %u "
 	       "proto %s (%u) cksum 0x%04x ok%s\n",
 	       when, ip4_ntoa(ip->src, src), ip4_ntoa(ip->dst, dst), ip->hdr_len / 4, ip->tos,
 	       ip->total_len, ip->id, ipv4parse_flags(ip), (ip->frag & IP4_FRAG_OFFSET_MASK) * 8u,
 	       ip->ttl, proto ? proto : "unknown", ip->proto, ip->checksum,
-	       ip4_is_fragment(ip) ? ", fragment (not reassembled)" : "");
+	       ipv4parse_after(rx, after, sizeof after));
 }
 
 /* stack_rx_fn: one line per frame. */

@@ -143,6 +143,26 @@ static void test_pcap_tee(void)
 	CHECK(memcmp(file + 40, frame_bytes, 60) == 0, "pcap frame bytes");
 }
 
+/* A frame cut by the device keeps its true length in the record's
+ * "bytes on the wire", as libpcap writes it. */
+static void test_pcap_cut_frame(void)
+{
+	char path[] = "/tmp/tcpip-test-XXXXXX";
+	int fd = mkstemp(path);
+	struct pcap_writer *pw = pcap_open(path);
+	uint8_t frame_bytes[60] = {0}, file[128];
+	uint32_t caplen, origlen;
+
+	CHECK(fd >= 0 && pw && pcap_write(pw, 0, frame_bytes, 60, 9000) == 0 && pcap_close(pw) == 0,
+	      "pcap write");
+	CHECK(read(fd, file, sizeof file) == 24 + 16 + 60, "cut frame file size");
+	close(fd);
+	unlink(path);
+	memcpy(&caplen, file + 32, 4);
+	memcpy(&origlen, file + 36, 4);
+	CHECK(caplen == 60 && origlen == 9000, "cut frame: caplen %u origlen %u", caplen, origlen);
+}
+
 /* Chapters 1-3 have no timers: no deadline, and polling changes nothing. */
 static void test_stack_time(void)
 {
@@ -167,6 +187,7 @@ int main(void)
 	test_drop_table();
 	test_memdev();
 	test_pcap_tee();
+	test_pcap_cut_frame();
 	test_stack_time();
 	return test_report("test_wire");
 }

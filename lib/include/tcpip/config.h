@@ -12,8 +12,9 @@
 #define TCPIP_MTU 1500
 
 /* Largest frame a device hands us: MTU plus the 14-byte Ethernet header.
- * The AF_PACKET device reads into buffers of TCPIP_FRAME_BUF bytes so that an
- * oversized frame is seen as oversized (and counted), never cut silently. */
+ * Devices read into buffers of TCPIP_FRAME_BUF bytes, larger than that, so an
+ * oversized frame arrives whole; one longer than the buffer is cut, and its
+ * frame.wire_len keeps the true length. */
 #define TCPIP_FRAME_MAX (TCPIP_MTU + 14)
 #define TCPIP_FRAME_BUF 2048
 

@@ -24,7 +24,8 @@
 struct frame {
 	uint8_t *data;
 	size_t cap;
-	size_t len;
+	size_t len;       /* bytes in data */
+	size_t wire_len;  /* bytes the frame had on the wire: > len if it was cut */
 	uint64_t ts_us;  /* receive time, microseconds since the Unix epoch */
 	unsigned flags;
 };
@@ -33,7 +34,8 @@ struct dev;
 
 struct dev_ops {
 	/* Fills up to max frames; returns how many (0: none ready), or -1 with
-	 * errno set.  A frame longer than its cap is cut to cap, len says cap. */
+	 * errno set.  A frame longer than its cap is cut to cap bytes (len);
+	 * wire_len says how long it was. */
 	int (*recv)(struct dev *dev, struct frame *frames, int max);
 	/* Sends n frames; returns how many went, or -1 with errno set. */
 	int (*send)(struct dev *dev, const struct frame *frames, int n);

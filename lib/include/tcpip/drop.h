@@ -20,44 +20,50 @@ enum verdict_class {
 };
 
 /* X(symbol, name, class, rfc, what went wrong) */
-#define TCPIP_DROP_REASONS(X)                                                              \
-	X(NONE, "ok", CLASS_OK, "", "accepted")                                                  \
-	X(ETH_TRUNCATED, "eth_truncated", CLASS_TRUNCATED, "RFC 894",                                       \
-	  "frame shorter than the 14-byte Ethernet header")                               \
-	X(ETH_NOT_FOR_US, "eth_not_for_us", CLASS_NOT_FOR_US, "RFC 894",                                     \
-	  "destination MAC is neither ours nor broadcast")                                 \
-	X(ETH_UNKNOWN_TYPE, "eth_unknown_type", CLASS_UNSUPPORTED, "RFC 894", "EtherType not handled")         \
-	X(IP4_TRUNCATED_HEADER, "ip4_truncated_header", CLASS_TRUNCATED, "RFC 791 3.1",                            \
-	  "fewer than 20 bytes: the fixed header is cut")                                  \
-	X(IP4_BAD_VERSION, "ip4_bad_version", CLASS_MALFORMED, "RFC 791 3.1", "version is not 4")             \
-	X(IP4_BAD_IHL, "ip4_bad_ihl", CLASS_MALFORMED, "RFC 791 3.1", "IHL below 5 words")                \
-	X(IP4_TRUNCATED_OPTIONS, "ip4_truncated_options", CLASS_TRUNCATED, "RFC 791 3.1",                           \
-	  "the frame ends inside the IHL*4-byte header")                                   \
-	X(IP4_BAD_CHECKSUM, "ip4_bad_checksum", CLASS_CHECKSUM, "RFC 791 3.1, RFC 1122 3.2.1.2",               \
-	  "header checksum does not verify")                                               \
-	X(IP4_BAD_TOTAL_LENGTH, "ip4_bad_total_length", CLASS_MALFORMED, "RFC 791 3.1, RFC 1122 3.2.1.1",          \
-	  "total length below the header length")                                          \
-	X(IP4_TRUNCATED_PACKET, "ip4_truncated_packet", CLASS_TRUNCATED, "RFC 791 3.1",                            \
-	  "total length runs past the end of the frame")                                   \
-	X(IP4_BAD_OPTION, "ip4_bad_option", CLASS_MALFORMED, "RFC 791 3.1",                                  \
-	  "an option's length is below 2 or runs past the header")                         \
-	X(IP4_FRAGMENT, "ip4_fragment", CLASS_UNSUPPORTED, "RFC 791 2.3, RFC 1122 3.3.2",                  \
-	  "a fragment: this stack does not reassemble yet")                                \
-	X(IP4_NOT_FOR_US, "ip4_not_for_us", CLASS_NOT_FOR_US, "RFC 1122 3.3.4.2",                            \
-	  "destination is not our address")                                                \
-	X(IP4_UNKNOWN_PROTOCOL, "ip4_unknown_protocol", CLASS_UNSUPPORTED, "RFC 1122 3.2.1.1",                     \
-	  "transport protocol not handled")                                                \
-	X(ICMP_TRUNCATED, "icmp_truncated", CLASS_TRUNCATED, "RFC 792", "fewer than 8 bytes of ICMP header") \
-	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum", CLASS_CHECKSUM, "RFC 792, RFC 1122 3.2.2",                    \
-	  "ICMP checksum does not verify")                                                 \
-	X(UDP_TRUNCATED, "udp_truncated", CLASS_TRUNCATED, "RFC 768", "fewer than 8 bytes of UDP header")   \
-	X(UDP_BAD_LENGTH, "udp_bad_length", CLASS_MALFORMED, "RFC 768",                                      \
-	  "UDP length below 8 or beyond the IP payload")                                   \
-	X(UDP_BAD_CHECKSUM, "udp_bad_checksum", CLASS_CHECKSUM, "RFC 768, RFC 1122 4.1.3.4",                   \
-	  "UDP checksum does not verify")                                                  \
-	X(TCP_TRUNCATED, "tcp_truncated", CLASS_TRUNCATED, "RFC 9293 3.1",                                  \
-	  "fewer than 20 bytes of TCP header")                                             \
-	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum", CLASS_CHECKSUM, "RFC 9293 3.1 (MUST-2, MUST-3)",               \
+#define TCPIP_DROP_REASONS(X)                                                           \
+	X(NONE, "ok", CLASS_OK, "",                                                     \
+	  "accepted")                                                                   \
+	X(ETH_TRUNCATED, "eth_truncated", CLASS_TRUNCATED, "RFC 894",                   \
+	  "frame shorter than the 14-byte Ethernet header")                             \
+	X(ETH_NOT_FOR_US, "eth_not_for_us", CLASS_NOT_FOR_US, "RFC 894",                \
+	  "destination MAC is neither ours nor broadcast")                              \
+	X(ETH_UNKNOWN_TYPE, "eth_unknown_type", CLASS_UNSUPPORTED, "RFC 894",           \
+	  "EtherType not handled")                                                      \
+	X(IP4_TRUNCATED_HEADER, "ip4_truncated_header", CLASS_TRUNCATED, "RFC 791 3.1", \
+	  "fewer than 20 bytes: the fixed header is cut")                               \
+	X(IP4_BAD_VERSION, "ip4_bad_version", CLASS_MALFORMED, "RFC 791 3.1, RFC 1122 3.2.1.1", \
+	  "version is not 4")                                                           \
+	X(IP4_BAD_IHL, "ip4_bad_ihl", CLASS_MALFORMED, "RFC 791 3.1",                   \
+	  "IHL below 5 words")                                                          \
+	X(IP4_TRUNCATED_OPTIONS, "ip4_truncated_options", CLASS_TRUNCATED, "RFC 791 3.1", \
+	  "the frame ends inside the IHL*4-byte header")                                \
+	X(IP4_BAD_CHECKSUM, "ip4_bad_checksum", CLASS_CHECKSUM, "RFC 791 3.1, RFC 1122 3.2.1.2", \
+	  "header checksum does not verify")                                            \
+	X(IP4_BAD_TOTAL_LENGTH, "ip4_bad_total_length", CLASS_MALFORMED, "RFC 791 3.1", \
+	  "total length below the header length")                                       \
+	X(IP4_TRUNCATED_PACKET, "ip4_truncated_packet", CLASS_TRUNCATED, "RFC 791 3.1", \
+	  "total length runs past the end of the frame")                                \
+	X(IP4_BAD_OPTION, "ip4_bad_option", CLASS_MALFORMED, "RFC 791 3.1, RFC 1122 3.2.1.8", \
+	  "an option's length is below 2 or runs past the header")                      \
+	X(IP4_FRAGMENT, "ip4_fragment", CLASS_UNSUPPORTED, "RFC 791 2.3, RFC 1122 3.3.2", \
+	  "a fragment: this stack does not reassemble yet")                             \
+	X(IP4_NOT_FOR_US, "ip4_not_for_us", CLASS_NOT_FOR_US, "RFC 1122 3.2.1.3",       \
+	  "destination is not our address")                                             \
+	X(IP4_UNKNOWN_PROTOCOL, "ip4_unknown_protocol", CLASS_UNSUPPORTED, "RFC 791 3.1, RFC 1122 3.2.2.1", \
+	  "transport protocol not handled")                                             \
+	X(ICMP_TRUNCATED, "icmp_truncated", CLASS_TRUNCATED, "RFC 792",                 \
+	  "fewer than 8 bytes of ICMP header")                                          \
+	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum", CLASS_CHECKSUM, "RFC 792, RFC 1122 3.2.2", \
+	  "ICMP checksum does not verify")                                              \
+	X(UDP_TRUNCATED, "udp_truncated", CLASS_TRUNCATED, "RFC 768",                   \
+	  "fewer than 8 bytes of UDP header")                                           \
+	X(UDP_BAD_LENGTH, "udp_bad_length", CLASS_MALFORMED, "RFC 768",                 \
+	  "UDP length below 8 or beyond the IP payload")                                \
+	X(UDP_BAD_CHECKSUM, "udp_bad_checksum", CLASS_CHECKSUM, "RFC 768, RFC 1122 4.1.3.4", \
+	  "UDP checksum does not verify")                                               \
+	X(TCP_TRUNCATED, "tcp_truncated", CLASS_TRUNCATED, "RFC 9293 3.1",              \
+	  "fewer than 20 bytes of TCP header")                                          \
+	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum", CLASS_CHECKSUM, "RFC 9293 3.1 (MUST-2, MUST-3)", \
 	  "TCP checksum does not verify")
 
 #define TCPIP_DROP_ENUM(sym, name, cls, rfc, what) DROP_##sym,

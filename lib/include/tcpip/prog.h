@@ -49,10 +49,12 @@ typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
 
 /* Receives frames until opts->count frames were handled, opts->timeout_s
  * passed, or fn returns false.  Between frames it waits in poll() no longer
- * than the time left.  SIGINT and SIGTERM end the loop cleanly (they are
+ * than the time left, nor past the stack's next deadline when st is given
+ * (NULL: no stack), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
  * blocked and read from a signalfd).  Returns 0, or -1 on a device error
  * (printed). */
-int prog_loop(const struct prog_opts *opts, struct dev *dev, prog_frame_fn fn, void *ctx);
+int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, prog_frame_fn fn,
+	      void *ctx);
 
 /* What prog_run_stack() gives its on_rx callback as ctx. */
 struct prog_stack {
