@@ -5,7 +5,9 @@
  * Two ways to sum, proven equal by lib/test/test_cksum.c on random inputs:
  * cksum_add_ref() reads one 16-bit word at a time, as the RFC's sample code
  * does; cksum_add() reads 8 bytes at a time in the machine's own byte order and
- * defers all carries to the end (RFC 1071 section 2).
+ * defers all carries to the end.  RFC 1071 section 2 says why that is allowed:
+ * the sum is (A) commutative and associative, (B) independent of byte order,
+ * and (D) its carries may be deferred.
  */
 #include "tcpip/cksum.h"
 
@@ -38,8 +40,9 @@ static uint16_t cksum_fold64(uint64_t sum)
 }
 
 /* Sums data[0..len) as native-order 16-bit words, 8 bytes per load, into a
- * 64-bit accumulator.  Each load is split into two 32-bit halves, so the sum
- * can take 2^32 loads before it could overflow: no carry is lost. */
+ * 64-bit accumulator.  Each load is split into two 32-bit halves, adding at
+ * most 2^33 - 2, so the sum can take 2^31 loads (16 GiB) before it could
+ * overflow: no carry is lost on any packet (RFC 1071 2(D)). */
 static uint64_t cksum_sum_native(const uint8_t *byte, size_t len)
 {
 	uint64_t sum = 0;

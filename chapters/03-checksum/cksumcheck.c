@@ -16,6 +16,11 @@ static void cksumcheck_print_l4(const struct stack_rx *rx, unsigned frame_flags)
 	const char *proto = ip4_proto_name(rx->ip4.proto);
 	enum verdict_class cls = drop_class(rx->verdict);
 
+	if (rx->verdict != DROP_NONE && cls != CLASS_CHECKSUM) {
+		/* The gate stopped before the checksum: there is no value to show. */
+		printf(", %s not checked: %s", proto, drop_name(rx->verdict));
+		return;
+	}
 	printf(", %s cksum 0x%04x", proto, rx->l4.received);
 	if (rx->verdict == DROP_NONE && rx->ip4.proto == IPPROTO_NUM_UDP && rx->l4.received == 0)
 		printf(" none (sender computed no checksum)");
@@ -23,10 +28,8 @@ static void cksumcheck_print_l4(const struct stack_rx *rx, unsigned frame_flags)
 		printf(" ok");
 	else if (cls == CLASS_CHECKSUM && (frame_flags & FRAME_CSUM_PARTIAL))
 		printf(" partial (left to offload, not an error), final 0x%04x", rx->l4.expected);
-	else if (cls == CLASS_CHECKSUM)
-		printf(" BAD, should be 0x%04x", rx->l4.expected);
 	else
-		printf(" not checked: %s", drop_name(rx->verdict));
+		printf(" BAD, should be 0x%04x", rx->l4.expected);
 }
 
 /* Prints the IPv4 header checksum's verdict (the header passed ip4_check

@@ -20,7 +20,7 @@
 uint32_t cksum_add_ref(uint32_t partial, const void *data, size_t len);
 
 /* Same result as cksum_add_ref(), up to folding: sums 8 bytes at a time into a
- * 64-bit accumulator (RFC 1071 section 2(B), "deferred carries", and 2(C),
+ * 64-bit accumulator (RFC 1071 section 2(D), "deferred carries", and 2(B),
  * byte order independence).  Any alignment, any length. */
 uint32_t cksum_add(uint32_t partial, const void *data, size_t len);
 
