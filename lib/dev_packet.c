@@ -15,6 +15,8 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -156,6 +158,17 @@ static int dev_packet_socket(int ifindex)
 	return fd;
 }
 
+/* Reads the interface's MAC into mac (SIOCGIFHWADDR); leaves it zero if the
+ * interface has none. */
+static void dev_packet_mac(int fd, const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = {0};
+
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0 && ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+}
+
 struct dev *dev_packet_open(const char *ifname, int keep_outgoing)
 {
 	struct dev_packet *dp;
@@ -177,6 +190,7 @@ struct dev *dev_packet_open(const char *ifname, int keep_outgoing)
 		return NULL;
 	}
 	memcpy(dp->ifname, ifname, strlen(ifname) + 1);
+	dev_packet_mac(dp->dev.fd, dp->ifname, dp->dev.mac);
 	dp->dev.ops = &dev_packet_ops;
 	dp->dev.name = dp->ifname;
 	dp->ifindex = (int)ifindex;

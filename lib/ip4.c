@@ -1,12 +1,14 @@
 /*
  * ip4.c - the IPv4 header: check, parse, emit (RFC 791 section 3.1,
- * RFC 1122 section 3.2.1).  See ip4.h for the limits.
+ * RFC 1122 section 3.2.1), and the output path every later chapter sends
+ * through (ip4_output()).  See ip4.h for the limits.
  */
 #include "tcpip/ip4.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "stack_impl.h"
 #include "tcpip/bytes.h"
 #include "tcpip/cksum.h"
 
@@ -151,4 +153,34 @@ const char *ip4_proto_name(uint8_t proto)
 	case IPPROTO_NUM_UDP: return "UDP";
 	default: return NULL;
 	}
+}
+
+/* The IPv4 output path: route, header, next hop.
+ * Limits: one link and no gateway, so a destination off the link has no
+ * route; we never fragment (DF is set, RFC 1191), so a packet over the MTU
+ * is refused. */
+int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
+	       const uint8_t *payload, size_t len)
+{
+	static const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	struct ip4_hdr hdr = {.tos = 0, .id = st->ip4_id++, .frag = IP4_FLAG_DF,
+			      .ttl = TCPIP_IP4_TTL, .proto = proto, .src = st->cfg.ip4_addr,
+			      .dst = dst};
+	uint8_t pkt[TCPIP_MTU];
+	size_t hdr_len = ip4_len(&hdr);
+
+	if (!stack_on_link(st, dst) && dst != UINT32_MAX) {
+		st->counters.out_no_route++;
+		return -1;
+	}
+	if (len > sizeof pkt - hdr_len) {
+		st->counters.out_too_big++;
+		return -1;
+	}
+	hdr.total_len = (uint16_t)(hdr_len + len);
+	ip4_emit(&hdr, pkt, sizeof pkt);
+	memcpy(pkt + hdr_len, payload, len);
+	if (stack_is_broadcast(st, dst))
+		return stack_tx_eth(st, eth_broadcast, ETHERTYPE_IPV4, pkt, hdr_len + len);
+	return neigh_output(st, now, dst, pkt, hdr_len + len);
 }

@@ -177,5 +177,6 @@ struct dev *dev_pcap_tee(struct dev *inner, const char *path)
 	}
 	tee->inner = inner;
 	tee->dev = (struct dev){.ops = &dev_tee_ops, .fd = inner->fd, .name = inner->name};
+	memcpy(tee->dev.mac, inner->mac, sizeof tee->dev.mac);
 	return &tee->dev;
 }

@@ -39,8 +39,10 @@ static void prog_help(const struct prog_opts *opts)
 	       "  -t SECONDS       stop after SECONDS (default: no limit)\n"
 	       "  -v               verbose: capability sets; from chapter 2 on, the\n"
 	       "                   stack's counters at exit\n"
+	       "%s"
 	       "  --help           this text\n",
-	       opts->name, opts->usage, opts->about);
+	       opts->name, opts->usage, opts->about,
+	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n" : "");
 	exit(PROG_EXIT_OK);
 }
 
@@ -79,6 +81,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"pcap", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
+		{"resolve", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -105,6 +108,11 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 			break;
 		case 'v': opts->verbose = true; break;
 		case 'P': opts->pcap = optarg; break;
+		case 'R':
+			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
+				prog_usage_error(opts, opts->host ? "--resolve wants an address"
+								  : "unknown option");
+			break;
 		case 'h': prog_help(opts); break;
 		case ':': prog_usage_error(opts, "an option is missing its value"); break;
 		default: prog_usage_error(opts, "unknown option"); break;
@@ -114,6 +122,8 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		prog_usage_error(opts, "unexpected argument");
 	if (!opts->iface)
 		prog_usage_error(opts, "-i IFACE is required");
+	if (opts->host && opts->addr == 0)
+		prog_usage_error(opts, "-a ADDR/PREFIX is required: a host needs an address");
 }
 
 /* Explains a failed open of the packet socket and exits 1. */
@@ -274,10 +284,21 @@ void prog_print_counters(const struct prog_opts *opts, const struct stack *st)
 	fprintf(stderr, "%s: counters: frames_in %llu, ip4_in %llu, ip4_delivered %llu", opts->name,
 		(unsigned long long)c->frames_in, (unsigned long long)c->ip4_in,
 		(unsigned long long)c->ip4_delivered);
+	if (c->arp_in)
+		fprintf(stderr, ", arp_in %llu", (unsigned long long)c->arp_in);
 	for (int i = 1; i < DROP__COUNT; i++)
 		if (c->drops[i])
 			fprintf(stderr, ", %s %llu", drop_name((enum drop_reason)i),
 				(unsigned long long)c->drops[i]);
+	if (c->frames_out)
+		fprintf(stderr,
+			"; out: frames %llu, arp requests %llu, arp replies %llu, echo replies %llu, "
+			"no route %llu, too big %llu, queue full %llu, unresolved %llu, tx failed %llu",
+			(unsigned long long)c->frames_out, (unsigned long long)c->arp_requests_out,
+			(unsigned long long)c->arp_replies_out, (unsigned long long)c->echo_replies_out,
+			(unsigned long long)c->out_no_route, (unsigned long long)c->out_too_big,
+			(unsigned long long)c->out_queue_full, (unsigned long long)c->out_unresolved,
+			(unsigned long long)c->out_tx_failed);
 	fputc('\n', stderr);
 }
 
@@ -291,23 +312,86 @@ static bool prog_stack_frame(void *ctx, const struct frame *frame)
 	return true;
 }
 
+/* stack_tx_fn of a host: one frame out through the device. */
+static int prog_stack_tx(void *ctx, const uint8_t *data, size_t len)
+{
+	struct prog_stack *ps = ctx;
+	struct frame frame = {.data = (uint8_t *)data, .cap = len, .len = len, .wire_len = len};
+
+	return dev_send(ps->dev, &frame, 1) == 1 ? 0 : -1;
+}
+
+/* The wall clock in microseconds, for the time printed before an event. */
+static uint64_t prog_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* stack_event_fn of a host: "TIME text" on stdout. */
+static void prog_stack_event(void *ctx, const struct stack_event *ev)
+{
+	char when[16], text[160];
+
+	(void)ctx;
+	printf("%s %s\n", prog_time(prog_wall_us(), when), stack_event_text(ev, text, sizeof text));
+	fflush(stdout);
+}
+
+/* stack_rx_fn of a host: a line for each frame the stack dropped. */
+static void prog_stack_drop(void *ctx, const struct stack_rx *rx)
+{
+	const struct prog_stack *ps = ctx;
+	char when[16];
+
+	if (rx->verdict == DROP_NONE)
+		return;
+	printf("%s drop %s: %s (%s)\n", prog_time(ps->frame->ts_us, when), drop_name(rx->verdict),
+	       drop_what(rx->verdict), drop_rfc(rx->verdict));
+	fflush(stdout);
+}
+
+/* The stack's configuration for opts: an observer, or a host on dev. */
+static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog_stack *ps,
+				       stack_rx_fn on_rx)
+{
+	struct stack_cfg cfg = {.ip4_addr = opts->addr, .prefix_len = opts->prefix_len,
+				.on_rx = on_rx, .rx_ctx = ps};
+
+	if (opts->host) {
+		memcpy(cfg.mac, ps->dev->mac, ETH_ADDR_LEN);
+		cfg.answer_echo = opts->answer_echo;
+		cfg.tx = prog_stack_tx;
+		cfg.tx_ctx = ps;
+		cfg.on_event = prog_stack_event;
+		cfg.on_rx = on_rx ? on_rx : prog_stack_drop;
+	}
+	return cfg;
+}
+
 int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
 {
-	struct prog_stack ps = {0};
-	struct stack_cfg cfg = {.ip4_addr = opts->addr, .on_rx = on_rx, .rx_ctx = &ps};
-	struct dev *dev;
+	struct prog_stack ps = {.dev = prog_open_dev(opts)};
+	struct stack_cfg cfg = prog_stack_cfg(opts, &ps, on_rx);
 	int rc;
 
 	ps.st = stack_new(&cfg);
 	if (!ps.st) {
 		fprintf(stderr, "%s: out of memory\n", opts->name);
+		dev_close(ps.dev);
 		return PROG_EXIT_RUNTIME;
 	}
-	dev = prog_open_dev(opts);
-	rc = prog_loop(opts, dev, ps.st, prog_stack_frame, &ps);
+	if (opts->host) {
+		stack_start(ps.st, prog_now_ms());
+		if (opts->resolve && stack_resolve(ps.st, prog_now_ms(), opts->resolve) < 0)
+			fprintf(stderr, "%s: cannot resolve: not on our link\n", opts->name);
+	}
+	rc = prog_loop(opts, ps.dev, ps.st, prog_stack_frame, &ps);
 	if (opts->verbose)
 		prog_print_counters(opts, ps.st);
-	dev_close(dev);
+	dev_close(ps.dev);
 	stack_free(ps.st);
 	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
 }

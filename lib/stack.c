@@ -1,20 +1,22 @@
 /*
- * stack.c - the sans-IO core (stack.h): input, poll, deadlines, counters.
+ * stack.c - the sans-IO core (stack.h): input, start, poll, deadlines,
+ * counters, and the two things every layer shares: sending a frame and
+ * telling the program what happened.
  *
- * Input runs layer by layer: Ethernet, then IPv4 (RFC 791, RFC 1122 3.2.1),
- * then the transport's first gate (l4.h).  Each layer either hands the rest
- * on or names why the frame stops there; the name is counted and given to the
- * program's on_rx callback.  Chapters 1-3 send nothing and run no timers.
+ * Input runs layer by layer: Ethernet, then ARP (arp.c) or IPv4 (RFC 791,
+ * RFC 1122 3.2.1), then the transport's first gate (l4.h) and, for a host,
+ * ICMP (icmp.c).  Each layer either hands the rest on or names why the frame
+ * stops there; the name is counted and given to the program's on_rx.
+ * A stack with no address is an observer (chapters 1-3): it checks and
+ * names, and never answers.
  */
-#include "tcpip/stack.h"
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct stack {
-	struct stack_cfg cfg;
-	struct stack_counters counters;
-};
+#include "stack_impl.h"
+
+#define ETH_MIN_FRAME 60 /* RFC 894: 46 data bytes at least, padded */
 
 static const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t eth_zero[ETH_ADDR_LEN];
@@ -33,8 +35,77 @@ void stack_free(struct stack *st)
 	free(st);
 }
 
+void stack_start(struct stack *st, stack_time_ms now)
+{
+	struct stack_event ev = {.kind = EV_ARP_ANNOUNCE, .addr = st->cfg.ip4_addr};
+
+	(void)now;
+	if (st->cfg.ip4_addr == 0 || !st->cfg.tx)
+		return;
+	/* RFC 5227 3: an ARP request with our address as both sender and
+	 * target, broadcast, so neighbours that know us update their caches. */
+	memcpy(ev.mac, st->cfg.mac, ETH_ADDR_LEN);
+	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, eth_zero, st->cfg.ip4_addr) == 0)
+		stack_emit(st, &ev);
+}
+
+int stack_tx_eth(struct stack *st, const uint8_t dst[ETH_ADDR_LEN], uint16_t type,
+		 const uint8_t *payload, size_t len)
+{
+	struct eth_hdr eth = {.type = type};
+	size_t frame_len = ETH_HDR_LEN + len;
+
+	if (!st->cfg.tx || len > sizeof st->tx_frame - ETH_HDR_LEN) {
+		st->counters.out_tx_failed++;
+		return -1;
+	}
+	memcpy(eth.dst, dst, ETH_ADDR_LEN);
+	memcpy(eth.src, st->cfg.mac, ETH_ADDR_LEN);
+	eth_emit(&eth, st->tx_frame, sizeof st->tx_frame);
+	memcpy(st->tx_frame + ETH_HDR_LEN, payload, len);
+	if (frame_len < ETH_MIN_FRAME) {
+		memset(st->tx_frame + frame_len, 0, ETH_MIN_FRAME - frame_len);
+		frame_len = ETH_MIN_FRAME;
+	}
+	if (st->cfg.tx(st->cfg.tx_ctx, st->tx_frame, frame_len) < 0) {
+		st->counters.out_tx_failed++;
+		return -1;
+	}
+	st->counters.frames_out++;
+	return 0;
+}
+
+void stack_emit(struct stack *st, const struct stack_event *ev)
+{
+	if (st->cfg.on_event)
+		st->cfg.on_event(st->cfg.event_ctx, ev);
+}
+
+/* Our subnet mask, host order (0 for /0). */
+static uint32_t stack_mask(const struct stack *st)
+{
+	int prefix = st->cfg.prefix_len;
+
+	return prefix <= 0 ? 0 : prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix);
+}
+
+bool stack_on_link(const struct stack *st, uint32_t addr)
+{
+	return st->cfg.ip4_addr != 0 && ((addr ^ st->cfg.ip4_addr) & stack_mask(st)) == 0;
+}
+
+bool stack_is_broadcast(const struct stack *st, uint32_t addr)
+{
+	uint32_t mask = stack_mask(st);
+
+	/* RFC 1122 3.2.1.3: all ones, and the subnet's directed broadcast
+	 * (host part all ones; a /31 or /32 has none). */
+	return addr == UINT32_MAX ||
+	       (st->cfg.prefix_len < 31 && stack_on_link(st, addr) && (addr | mask) == UINT32_MAX);
+}
+
 /* True if a frame to dst is ours: our MAC, broadcast, or any MAC when we
- * have none configured (a sniffer). */
+ * have none configured (an observer). */
 static bool stack_mac_is_ours(const struct stack *st, const uint8_t *dst)
 {
 	return memcmp(st->cfg.mac, eth_zero, ETH_ADDR_LEN) == 0 ||
@@ -43,12 +114,19 @@ static bool stack_mac_is_ours(const struct stack *st, const uint8_t *dst)
 }
 
 /* The transport's first gate for the packet described by rx->ip4, whose
- * payload is payload[0..len). */
-static enum drop_reason stack_l4_input(struct stack_rx *rx, const uint8_t *payload, size_t len)
+ * payload is payload[0..len); then, for a host, ICMP. */
+static enum drop_reason stack_l4_input(struct stack *st, stack_time_ms now, struct stack_rx *rx,
+				       const uint8_t *payload, size_t len)
 {
+	enum drop_reason reason;
+
 	rx->has_l4 = true;
 	switch (rx->ip4.proto) {
-	case IPPROTO_NUM_ICMP: return icmp_check(payload, len, &rx->l4);
+	case IPPROTO_NUM_ICMP:
+		reason = icmp_check(payload, len, &rx->l4);
+		if (reason == DROP_NONE && st->cfg.ip4_addr != 0)
+			reason = icmp_input(st, now, &rx->ip4, payload, len);
+		return reason;
 	case IPPROTO_NUM_UDP: return udp_check(&rx->ip4, payload, len, &rx->l4);
 	case IPPROTO_NUM_TCP: return tcp_check(&rx->ip4, payload, len, &rx->l4);
 	default: rx->has_l4 = false; return DROP_IP4_UNKNOWN_PROTOCOL;
@@ -56,7 +134,7 @@ static enum drop_reason stack_l4_input(struct stack_rx *rx, const uint8_t *paylo
 }
 
 /* IPv4 input for pkt[0..len), the frame after its Ethernet header. */
-static enum drop_reason stack_ip4_input(struct stack *st, struct stack_rx *rx,
+static enum drop_reason stack_ip4_input(struct stack *st, stack_time_ms now, struct stack_rx *rx,
 					const uint8_t *pkt, size_t len)
 {
 	enum drop_reason reason;
@@ -68,29 +146,39 @@ static enum drop_reason stack_ip4_input(struct stack *st, struct stack_rx *rx,
 	if (reason != DROP_NONE)
 		return reason;
 	rx->has_ip4 = true;
-	/* RFC 1122 3.2.1.3: a datagram not for one of our addresses is
-	 * silently discarded (when we have an address). */
-	if (st->cfg.ip4_addr != 0 && rx->ip4.dst != st->cfg.ip4_addr)
+	/* RFC 1122 3.2.1.3: a datagram not for one of our addresses (or a
+	 * broadcast) is silently discarded, when we have an address. */
+	if (st->cfg.ip4_addr != 0 && rx->ip4.dst != st->cfg.ip4_addr &&
+	    !stack_is_broadcast(st, rx->ip4.dst))
 		return DROP_IP4_NOT_FOR_US;
 	if (ip4_is_fragment(&rx->ip4))
 		return DROP_IP4_FRAGMENT;
 	/* Bytes past total_len are link padding (RFC 894), not payload. */
-	return stack_l4_input(rx, pkt + rx->ip4.hdr_len, rx->ip4.total_len - rx->ip4.hdr_len);
+	return stack_l4_input(st, now, rx, pkt + rx->ip4.hdr_len,
+			      rx->ip4.total_len - rx->ip4.hdr_len);
 }
 
 /* Ethernet input: the header, the destination, the EtherType. */
-static enum drop_reason stack_eth_input(struct stack *st, struct stack_rx *rx)
+static enum drop_reason stack_eth_input(struct stack *st, stack_time_ms now, struct stack_rx *rx)
 {
 	enum drop_reason reason = eth_parse(rx->frame, rx->len, &rx->eth);
+	const uint8_t *payload = rx->frame + ETH_HDR_LEN;
+	size_t len = rx->len - ETH_HDR_LEN;
 
 	if (reason != DROP_NONE)
 		return reason;
 	rx->has_eth = true;
 	if (!stack_mac_is_ours(st, rx->eth.dst))
 		return DROP_ETH_NOT_FOR_US;
-	if (rx->eth.type != ETHERTYPE_IPV4)
-		return DROP_ETH_UNKNOWN_TYPE;
-	return stack_ip4_input(st, rx, rx->frame + ETH_HDR_LEN, rx->len - ETH_HDR_LEN);
+	switch (rx->eth.type) {
+	case ETHERTYPE_IPV4: return stack_ip4_input(st, now, rx, payload, len);
+	case ETHERTYPE_ARP:
+		reason = arp_input(st, now, payload, len);
+		if (reason == DROP_NONE)
+			st->counters.arp_in++;
+		return reason;
+	default: return DROP_ETH_UNKNOWN_TYPE;
+	}
 }
 
 enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t *frame,
@@ -98,13 +186,12 @@ enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t 
 {
 	struct stack_rx rx = {.frame = frame, .len = len};
 
-	(void)now;
 	st->counters.frames_in++;
-	rx.verdict = stack_eth_input(st, &rx);
-	if (rx.verdict == DROP_NONE)
-		st->counters.ip4_delivered++;
-	else
+	rx.verdict = stack_eth_input(st, now, &rx);
+	if (rx.verdict != DROP_NONE)
 		st->counters.drops[rx.verdict]++;
+	else if (rx.has_ip4)
+		st->counters.ip4_delivered++;
 	if (st->cfg.on_rx)
 		st->cfg.on_rx(st->cfg.rx_ctx, &rx);
 	return rx.verdict;
@@ -112,14 +199,21 @@ enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t 
 
 void stack_poll(struct stack *st, stack_time_ms now)
 {
-	(void)st;
-	(void)now;
+	neigh_poll(st, now);
 }
 
 stack_time_ms stack_next_deadline(const struct stack *st)
 {
-	(void)st;
-	return STACK_NO_DEADLINE;
+	return neigh_next_deadline(st);
+}
+
+int stack_resolve(struct stack *st, stack_time_ms now, uint32_t addr)
+{
+	if (!stack_on_link(st, addr) || stack_is_broadcast(st, addr)) {
+		st->counters.out_no_route++;
+		return -1;
+	}
+	return neigh_resolve(st, now, addr);
 }
 
 const struct stack_counters *stack_counters(const struct stack *st)

@@ -13,7 +13,8 @@ import os
 import struct
 import sys
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, IPOption_Router_Alert, IPOption_RR, Raw
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, IPOption_NOP, IPOption_Router_Alert, IPOption_RR, IPv6,
+                       Raw)
 
 PEER_MAC, TARGET_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
 PEER_IP, TARGET_IP = "192.0.2.1", "192.0.2.2"
@@ -181,9 +182,9 @@ def truncation_vectors():
     for cut in range(14):
         v.append(Vec(f"eth-cut-at-{cut}", "RFC 894", opts[:cut], "eth_truncated",
                      "n/a: a packet socket cannot send a frame shorter than its 14-byte header"))
-    arp = bytes(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=PEER_IP, pdst=TARGET_IP, hwsrc=PEER_MAC))
-    v.append(Vec("eth-not-ipv4-arp", "RFC 894; RFC 826", arp, "eth_unknown_type", "none",
-                 note="ARP is chapter 4's; chapters 1-3 only name it"))
+    ipv6 = bytes(eth() / IPv6(src="2001:db8::1", dst="2001:db8::2") / Raw(b"v6"))
+    v.append(Vec("eth-not-ipv4-ipv6", "RFC 894; RFC 2464", ipv6, "eth_unknown_type", "none",
+                 note="an IPv6 packet: this stack speaks IPv4 only (IPv6 is off on the lab's links)"))
     return v
 
 

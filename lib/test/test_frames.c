@@ -77,7 +77,8 @@ static void check_vector(const struct vec *v, const char *path)
 	got = stack_input(st, 0, copy, (size_t)len);
 	CHECK(strcmp(drop_name(got), want) == 0, "%s: verdict %s, want %s", name, drop_name(got), want);
 	CHECK(stack_counters(st)->frames_in == 1 &&
-		      (got == DROP_NONE ? stack_counters(st)->ip4_delivered == 1
+		      (got == DROP_NONE ? stack_counters(st)->ip4_delivered +
+						  stack_counters(st)->arp_in == 1
 					: stack_counters(st)->drops[got] == 1),
 	      "%s: counters do not record the verdict", name);
 	if (vec_get(v, "fields"))

@@ -27,4 +27,29 @@
 /* Bytes of each frame a pcap file keeps (the snap length). */
 #define TCPIP_PCAP_SNAPLEN 65535
 
+/* ARP (chapter 4).  The neighbour cache: how many addresses it knows. */
+#define TCPIP_NEIGH_ENTRIES 16
+
+/* Packets waiting for an address to resolve: in all, and per destination
+ * (RFC 1122 2.3.2.2: keep at least the latest; when a destination's share is
+ * full the oldest of its packets makes room). */
+#define TCPIP_NEIGH_PENDING 8
+#define TCPIP_NEIGH_PENDING_PER_DEST 3
+
+/* Requests sent for an address before giving up (and dropping, counted, the
+ * packets that waited), and the time between them (RFC 1122 2.3.2.1 asks
+ * for no more than one per second). */
+#define TCPIP_ARP_TRIES 3
+#define TCPIP_ARP_RETRY_MS 1000
+
+/* A confirmed entry is REACHABLE this long, then STALE (still used, and
+ * checked again by a unicast request when used); a STALE entry unused this
+ * long is evicted.  Linux's defaults are 30 s (randomised) and 60 s. */
+#define TCPIP_NEIGH_REACHABLE_MS 30000
+#define TCPIP_NEIGH_STALE_MS 60000
+
+/* IPv4 output: the TTL of packets we send (RFC 1700's recommendation, and
+ * Linux's default). */
+#define TCPIP_IP4_TTL 64
+
 #endif

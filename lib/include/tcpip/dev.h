@@ -47,6 +47,7 @@ struct dev {
 	const struct dev_ops *ops;
 	int fd;            /* what poll() waits on; -1 for the memory device */
 	const char *name;  /* interface or device name */
+	uint8_t mac[6];    /* the interface's MAC (all zero if it has none) */
 };
 
 /* Receives, sends, closes through the device's ops (close accepts NULL). */

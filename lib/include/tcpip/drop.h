@@ -51,10 +51,26 @@ enum verdict_class {
 	  "destination is not our address")                                             \
 	X(IP4_UNKNOWN_PROTOCOL, "ip4_unknown_protocol", CLASS_UNSUPPORTED, "RFC 791 3.1, RFC 1122 3.2.2.1", \
 	  "transport protocol not handled")                                             \
+	X(ARP_TRUNCATED, "arp_truncated", CLASS_TRUNCATED, "RFC 826",                    \
+	  "fewer than 28 bytes of ARP")                                                  \
+	X(ARP_BAD_HTYPE, "arp_bad_htype", CLASS_UNSUPPORTED, "RFC 826 (Packet Reception)", \
+	  "hardware type is not Ethernet (1)")                                           \
+	X(ARP_BAD_PTYPE, "arp_bad_ptype", CLASS_UNSUPPORTED, "RFC 826 (Packet Reception)", \
+	  "protocol type is not IPv4 (0x0800)")                                          \
+	X(ARP_BAD_LENGTH, "arp_bad_length", CLASS_MALFORMED, "RFC 826 (Packet format)",  \
+	  "address lengths are not 6 and 4")                                             \
+	X(ARP_BAD_OP, "arp_bad_op", CLASS_UNSUPPORTED, "RFC 826 (Packet Reception)",     \
+	  "opcode is neither request (1) nor reply (2)")                                 \
+	X(ARP_NOT_FOR_US, "arp_not_for_us", CLASS_NOT_FOR_US, "RFC 826 (Packet Reception)", \
+	  "target address is not ours (the sender may still be merged)")                 \
 	X(ICMP_TRUNCATED, "icmp_truncated", CLASS_TRUNCATED, "RFC 792",                 \
 	  "fewer than 8 bytes of ICMP header")                                          \
 	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum", CLASS_CHECKSUM, "RFC 792, RFC 1122 3.2.2", \
 	  "ICMP checksum does not verify")                                              \
+	X(ICMP_UNKNOWN_TYPE, "icmp_unknown_type", CLASS_UNSUPPORTED, "RFC 792, RFC 1122 3.2.2", \
+	  "ICMP type not handled (only echo and echo reply)")                          \
+	X(ICMP_ECHO_BROADCAST, "icmp_echo_broadcast", CLASS_UNSUPPORTED, "RFC 1122 3.2.2.6", \
+	  "echo request to a broadcast address: ignored, as Linux does by default")      \
 	X(UDP_TRUNCATED, "udp_truncated", CLASS_TRUNCATED, "RFC 768",                   \
 	  "fewer than 8 bytes of UDP header")                                           \
 	X(UDP_BAD_LENGTH, "udp_bad_length", CLASS_MALFORMED, "RFC 768",                 \

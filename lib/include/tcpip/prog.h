@@ -31,6 +31,10 @@ struct prog_opts {
 	bool verbose;         /* -v */
 	long count;           /* -c; 0: no limit */
 	double timeout_s;     /* -t; 0: no limit */
+	bool host;            /* set by the program: a host on the link (chapter 4
+	                       * on): needs -a, takes --resolve ADDR, answers */
+	bool answer_echo;     /* set by the program: answer pings (chapter 5) */
+	uint32_t resolve;     /* --resolve, host order; 0 if not given */
 };
 
 /* Parses the core flags into *opts (name, usage and about set by the caller).
@@ -59,14 +63,20 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 /* What prog_run_stack() gives its on_rx callback as ctx. */
 struct prog_stack {
 	struct stack *st;
+	struct dev *dev;
 	const struct frame *frame; /* the frame being handled: its time, flags */
 };
 
-/* The whole life of a program built on the stack: makes a stack (no MAC of
- * its own, so it sees every frame; the address from -a if given), opens the
- * device (prog_open_dev), hands every received frame to stack_input() until
- * prog_loop() ends, prints the counters with -v, and frees everything.
- * on_rx runs once per frame with a struct prog_stack * as ctx.
+/* The whole life of a program built on the stack: opens the device
+ * (prog_open_dev), makes a stack, hands every received frame to
+ * stack_input() until prog_loop() ends, prints the counters with -v, and
+ * frees everything.  on_rx (may be NULL) runs once per frame with a
+ * struct prog_stack * as ctx.
+ * An observer (opts->host unset) has no MAC of its own, so it sees every
+ * frame, and never sends.  A host (chapter 4 on) takes the interface's MAC
+ * and -a's address, sends through the device, announces itself, resolves
+ * --resolve's address, answers pings if opts->answer_echo, and prints one
+ * line per stack event (stack_event_text()) and per dropped frame.
  * Returns the exit status (PROG_EXIT_OK or PROG_EXIT_RUNTIME). */
 int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx);
 

@@ -6,8 +6,9 @@
  * comes, and receives the frames the stack sends through a callback.  So the
  * same core runs on a veth in the lab and in virtual time in a test.
  *
- * Chapters 1-3: the core parses Ethernet and IPv4, checks the transport
- * checksums, names every drop and counts it.  It sends nothing yet.
+ * Chapters 1-3: parse Ethernet and IPv4, check the transport checksums, name
+ * and count every drop.  Chapter 4: ARP and the neighbour cache (neigh.h).
+ * Chapter 5: ICMP echo and the IPv4 output path (ip4_output()).
  */
 #ifndef TCPIP_STACK_H
 #define TCPIP_STACK_H
@@ -46,13 +47,48 @@ struct stack_rx {
 /* Called once per input frame, after the stack has decided its verdict. */
 typedef void (*stack_rx_fn)(void *ctx, const struct stack_rx *rx);
 
+/* Things the stack did or learned, one per event, for a program to print
+ * (stack_event_text() words them) and a test to check. */
+enum stack_event_kind {
+	EV_ARP_ANNOUNCE,     /* gratuitous request for our own address, at start */
+	EV_ARP_REQUEST_IN,   /* a request for our address: addr asked for target */
+	EV_ARP_REPLY_OUT,    /* we answered addr */
+	EV_ARP_REQUEST_OUT,  /* we asked for target (try is 1..TCPIP_ARP_TRIES; 0: probe) */
+	EV_ARP_REPLY_IN,     /* addr is at mac, answering us */
+	EV_NEIGH_LEARNED,    /* a new entry, or an incomplete one completed */
+	EV_NEIGH_UPDATED,    /* a known entry got a new MAC or was confirmed */
+	EV_NEIGH_STALE,      /* REACHABLE aged to STALE */
+	EV_NEIGH_EVICTED,    /* removed: unused too long, or room needed */
+	EV_NEIGH_FAILED,     /* no answer after every try; count packets dropped */
+	EV_ECHO_REPLIED,     /* an echo request from addr answered */
+	EV_ECHO_IGNORED,     /* an echo request to a broadcast address (target) */
+};
+
+struct stack_event {
+	enum stack_event_kind kind;
+	uint32_t addr;               /* the other host */
+	uint32_t target;             /* the address asked for, where one is */
+	uint8_t mac[ETH_ADDR_LEN];
+	int state;                   /* enum neigh_state, for neighbour events */
+	unsigned count;              /* try number, or packets dropped */
+	uint16_t id, seq;            /* echo identifier and sequence number */
+	size_t len;                  /* echo data bytes */
+};
+
+/* Called for each event, when it happens. */
+typedef void (*stack_event_fn)(void *ctx, const struct stack_event *ev);
+
 struct stack_cfg {
 	uint8_t mac[ETH_ADDR_LEN]; /* our MAC; all zero: accept any destination */
 	uint32_t ip4_addr;         /* our address, host order; 0: accept any */
-	stack_tx_fn tx;            /* may be NULL while the stack sends nothing */
+	int prefix_len;            /* our subnet's prefix, for on-link and broadcast */
+	bool answer_echo;          /* answer ICMP echo requests (chapter 5) */
+	stack_tx_fn tx;            /* where frames go; NULL: the stack sends nothing */
 	void *tx_ctx;
 	stack_rx_fn on_rx;         /* may be NULL */
 	void *rx_ctx;
+	stack_event_fn on_event;   /* may be NULL */
+	void *event_ctx;
 };
 
 /* Counters a program shows with -v and a test reads. */
@@ -60,7 +96,17 @@ struct stack_counters {
 	uint64_t frames_in;
 	uint64_t ip4_in;         /* frames with EtherType IPv4 */
 	uint64_t ip4_delivered;  /* IPv4 packets that passed every check */
+	uint64_t arp_in;         /* ARP packets that passed every check */
 	uint64_t drops[DROP__COUNT];  /* by reason; drops[DROP_NONE] stays 0 */
+	uint64_t frames_out;
+	uint64_t arp_requests_out;
+	uint64_t arp_replies_out;
+	uint64_t echo_replies_out;
+	uint64_t out_no_route;      /* an IPv4 packet for a destination off our link */
+	uint64_t out_too_big;       /* an IPv4 packet larger than the MTU (we never fragment) */
+	uint64_t out_queue_full;    /* a packet waiting for ARP found no room */
+	uint64_t out_unresolved;    /* packets dropped when ARP gave up */
+	uint64_t out_tx_failed;     /* frames the device refused */
 };
 
 struct stack;
@@ -71,18 +117,30 @@ struct stack *stack_new(const struct stack_cfg *cfg);
 /* Frees a stack made by stack_new(); NULL is allowed. */
 void stack_free(struct stack *st);
 
+/* Starts the stack at now: with an address and a transmit callback, it
+ * announces itself with a gratuitous ARP request (RFC 5227 section 3). */
+void stack_start(struct stack *st, stack_time_ms now);
+
 /* Hands the stack one received frame at time now.  Returns the verdict, also
  * given to on_rx and counted.  Never reads outside frame[0..len). */
 enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t *frame,
 			     size_t len);
 
-/* Runs the timers due at now.  Chapters 1-3 have none. */
+/* Runs the timers due at now: ARP retries and give-ups, cache aging. */
 void stack_poll(struct stack *st, stack_time_ms now);
 
 /* The time stack_poll() next has work, or STACK_NO_DEADLINE. */
 stack_time_ms stack_next_deadline(const struct stack *st);
 
+/* Starts resolving addr (an ARP request) unless the cache knows it.
+ * Returns 0, or -1 if addr is not on our link or the cache has no room. */
+int stack_resolve(struct stack *st, stack_time_ms now, uint32_t addr);
+
 /* The stack's counters (valid until stack_free()). */
 const struct stack_counters *stack_counters(const struct stack *st);
+
+/* Words ev as one line without a newline ("arp reply 192.0.2.2 is-at ...")
+ * into out; returns out. */
+char *stack_event_text(const struct stack_event *ev, char *out, size_t cap);
 
 #endif

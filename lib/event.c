@@ -1,0 +1,81 @@
+/*
+ * event.c - words each stack event as one line (stack_event_text()), the
+ * way every chapter program prints it, so a program and a test read the
+ * same text.
+ */
+#include <stdio.h>
+
+#include "tcpip/neigh.h"
+#include "tcpip/stack.h"
+
+/* Words the ARP events. */
+static void event_arp_text(const struct stack_event *ev, const char *addr, const char *target,
+			   const char *mac, char *out, size_t cap)
+{
+	switch (ev->kind) {
+	case EV_ARP_ANNOUNCE:
+		snprintf(out, cap, "arp announce %s is-at %s", addr, mac);
+		break;
+	case EV_ARP_REQUEST_IN:
+		snprintf(out, cap, "arp who-has %s tell %s (%s)", target, addr, mac);
+		break;
+	case EV_ARP_REPLY_OUT:
+		snprintf(out, cap, "arp reply %s is-at %s to %s", target, mac, addr);
+		break;
+	case EV_ARP_REQUEST_OUT:
+		if (ev->count == 0)
+			snprintf(out, cap, "arp who-has %s (unicast check of a stale entry)", target);
+		else
+			snprintf(out, cap, "arp who-has %s (try %u)", target, ev->count);
+		break;
+	default: /* EV_ARP_REPLY_IN */
+		snprintf(out, cap, "arp reply %s is-at %s", addr, mac);
+		break;
+	}
+}
+
+/* Words the neighbour-cache events. */
+static void event_neigh_text(const struct stack_event *ev, const char *addr, const char *mac,
+			     char *out, size_t cap)
+{
+	const char *state = neigh_state_name((enum neigh_state)ev->state);
+
+	switch (ev->kind) {
+	case EV_NEIGH_LEARNED:
+		snprintf(out, cap, "neigh %s learned %s, %s", addr, mac, state);
+		break;
+	case EV_NEIGH_UPDATED:
+		snprintf(out, cap, "neigh %s updated %s, %s", addr, mac, state);
+		break;
+	case EV_NEIGH_STALE:
+		snprintf(out, cap, "neigh %s aged to stale", addr);
+		break;
+	case EV_NEIGH_EVICTED:
+		snprintf(out, cap, "neigh %s evicted (was %s)", addr, state);
+		break;
+	default: /* EV_NEIGH_FAILED */
+		snprintf(out, cap, "neigh %s unresolved, gave up: %u waiting packet%s dropped", addr,
+			 ev->count, ev->count == 1 ? "" : "s");
+		break;
+	}
+}
+
+char *stack_event_text(const struct stack_event *ev, char *out, size_t cap)
+{
+	char addr[16], target[16], mac[18];
+
+	ip4_ntoa(ev->addr, addr);
+	ip4_ntoa(ev->target, target);
+	eth_ntoa(ev->mac, mac);
+	if (ev->kind <= EV_ARP_REPLY_IN)
+		event_arp_text(ev, addr, target, mac, out, cap);
+	else if (ev->kind <= EV_NEIGH_FAILED)
+		event_neigh_text(ev, addr, mac, out, cap);
+	else if (ev->kind == EV_ECHO_REPLIED)
+		snprintf(out, cap, "icmp echo from %s id %u seq %u, %zu data bytes: replied", addr,
+			 ev->id, ev->seq, ev->len);
+	else
+		snprintf(out, cap, "icmp echo from %s to broadcast %s id %u seq %u: ignored", addr,
+			 target, ev->id, ev->seq);
+	return out;
+}
