@@ -42,11 +42,12 @@ def start_lab(**kw):
 
 
 @contextlib.contextmanager
-def lab_with_wire(**kw):
-    """A lab (start_lab(**kw)) and a Wire on its peer, both ended on exit."""
+def lab_with_wire(as_host=False, **kw):
+    """A lab (start_lab(**kw)) and a Wire on its peer (playing 192.0.2.1 if
+    as_host), both ended on exit."""
     lab = start_lab(**kw)
     try:
-        wire = Wire(lab)
+        wire = Wire(lab, as_host=as_host)
         try:
             yield lab, wire
         finally:

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vectors import VECTORS, frame_vectors, read_blocks
-
-FRAME_FILES = ["ipv4.vec", "truncation.vec", "l4.vec"]
+from vectors import FRAME_FILES, VECTORS, frame_vectors, read_blocks
 
 
 def ones_sum(data, start=0):

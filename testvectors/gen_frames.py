@@ -69,9 +69,11 @@ def bend(frame, offset, data, ihl_bytes=20, fix_cksum=True):
 class Vec:
     """One frame vector: a block of the .vec format (testvectors/README.md)."""
 
-    def __init__(self, name, rfc, frame, verdict, linux, note=None, fields=None):
+    def __init__(self, name, rfc, frame, verdict, linux, note=None, fields=None, answer=None,
+                 linux_answer=None):
         self.name, self.rfc, self.frame, self.verdict = name, rfc, bytes(frame), verdict
         self.linux, self.note, self.fields = linux, note, fields
+        self.answer, self.linux_answer = answer, linux_answer
 
     def text(self):
         """The block, hex in rows of 16 bytes."""
@@ -81,7 +83,11 @@ class Vec:
         lines.append(f"verdict: {self.verdict}")
         if self.fields:
             lines.append(f"fields: {self.fields}")
+        if self.answer:
+            lines.append(f"answer: {self.answer}")
         lines.append(f"linux: {self.linux}")
+        if self.linux_answer:
+            lines.append(f"linux-answer: {self.linux_answer}")
         if self.note:
             lines.append(f"note: {self.note}")
         return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -246,6 +252,113 @@ def l4_vectors():
     return v
 
 
+ZERO_MAC = "00:00:00:00:00:00"
+BCAST = "ff:ff:ff:ff:ff:ff"
+
+
+def arp(op=1, psrc=PEER_IP, pdst=TARGET_IP, hwsrc=PEER_MAC, hwdst=ZERO_MAC, dst=BCAST, **kw):
+    """An Ethernet+ARP frame from the peer's MAC (scapy's ARP, any field bent by kw)."""
+    return bytes(Ether(src=PEER_MAC, dst=dst) /
+                 ARP(op=op, psrc=psrc, pdst=pdst, hwsrc=hwsrc, hwdst=hwdst, **kw))
+
+
+def patch(frame, offset, data):
+    """frame with data written at offset (no checksum to fix in ARP)."""
+    return frame[:offset] + data + frame[offset + len(data):]
+
+
+def arp_vectors():
+    """Chapter 4: RFC 826's reception rules, and what a host answers."""
+    rfc = "RFC 826 (Packet Reception)"
+    none = "none"
+    v = [
+        Vec("arp-request", rfc, arp(), "ok", none, answer="arp-reply"),
+        Vec("arp-request-unicast", rfc, arp(dst=TARGET_MAC), "ok", none, answer="arp-reply",
+            note="a request sent to our MAC, as a neighbour checks a cached entry"),
+        Vec("arp-request-padded", "RFC 826; RFC 894 (60-byte minimum frame)", arp() + bytes(18), "ok", none,
+            answer="arp-reply"),
+        Vec("arp-probe", "RFC 5227 2.1.1 (sender address 0.0.0.0)", arp(psrc="0.0.0.0"), "ok", none,
+            answer="arp-reply", note="a probe for our address is answered; 0.0.0.0 is never learned"),
+        Vec("arp-reply-to-us", rfc, arp(op=2, dst=TARGET_MAC, hwdst=TARGET_MAC), "ok", none, answer="none",
+            note="an unsolicited reply: we learn the sender (RFC 826 adds it: we are the target); "
+                 "Linux does not create an entry from it (arp_accept=0)"),
+        Vec("arp-gratuitous-request", "RFC 5227 3 (announcement)", arp(pdst=PEER_IP), "arp_not_for_us", none,
+            answer="none", note="updates a neighbour we know; adds none"),
+        Vec("arp-gratuitous-reply", "RFC 5227 3", arp(op=2, pdst=PEER_IP, hwdst=BCAST), "arp_not_for_us", none,
+            answer="none"),
+        Vec("arp-request-for-another", rfc, arp(pdst="192.0.2.3"), "arp_not_for_us", none, answer="none"),
+        Vec("arp-bad-htype-ieee802", rfc, patch(arp(), 14, b"\x00\x06"), "arp_bad_htype", none, answer="none",
+            linux_answer="arp-reply",
+            note="hardware type 6 (IEEE 802): Linux treats it as Ethernet (arp_process accepts "
+                 "ARPHRD_IEEE802) and answers; RFC 826 says to discard a hardware type we do not speak"),
+        Vec("arp-bad-htype-7", rfc, patch(arp(), 14, b"\x00\x07"), "arp_bad_htype", none, answer="none"),
+        Vec("arp-bad-ptype", rfc, patch(arp(), 16, b"\x86\xdd"), "arp_bad_ptype", none, answer="none"),
+        Vec("arp-bad-hlen", "RFC 826 (Packet format: ar$hln)", patch(arp(), 18, b"\x05"), "arp_bad_length",
+            none, answer="none"),
+        Vec("arp-bad-plen", "RFC 826 (Packet format: ar$pln)", patch(arp(), 19, b"\x10"), "arp_bad_length",
+            none, answer="none"),
+        Vec("arp-bad-op-rarp", "RFC 826; RFC 903 (opcode 3, RARP)", patch(arp(), 20, b"\x00\x03"),
+            "arp_bad_op", none, answer="none"),
+    ]
+    whole = arp()
+    for cut in range(14, 14 + 28):
+        v.append(Vec(f"arp-cut-at-{cut - 14}", "RFC 826 (28-byte packet)", whole[:cut], "arp_truncated",
+                     none, answer="none", note=f"an ARP request cut to {cut - 14} of its 28 bytes"))
+    return v
+
+
+def echo_req(dst=TARGET_IP, eth_dst=TARGET_MAC, payload=b"tcpip-book echo", code=0, itype=8, ip_kw=None,
+             icmp_kw=None):
+    """An echo request (or another ICMP type) from the peer."""
+    return bytes(Ether(src=PEER_MAC, dst=eth_dst) / ip(dst=dst, **(ip_kw or {})) /
+                 ICMP(type=itype, code=code, id=0x4242, seq=7, **(icmp_kw or {})) / Raw(payload))
+
+
+def icmp_vectors():
+    """Chapter 5: echo (RFC 792), and what a host does with the rest."""
+    rfc = "RFC 792 (Echo or Echo Reply Message)"
+    ok = "Icmp.InEchos Icmp.OutEchoReps"
+    bad = bytearray(echo_req())
+    bad[36:38] = b"\x00\x00"
+    v = [
+        Vec("echo", rfc, echo_req(), "ok", ok, answer="echo-reply"),
+        Vec("echo-no-data", rfc, echo_req(payload=b""), "ok", ok, answer="echo-reply"),
+        Vec("echo-odd-data", rfc + "; RFC 1071 (odd length)", echo_req(payload=bytes(range(33))), "ok", ok,
+            answer="echo-reply"),
+        Vec("echo-1400", rfc, echo_req(payload=bytes(i & 0xFF for i in range(1400))), "ok", ok,
+            answer="echo-reply"),
+        Vec("echo-mtu", rfc + "; RFC 894 (1500-byte MTU)", echo_req(payload=bytes(1472)), "ok", ok,
+            answer="echo-reply", note="the largest echo that fits an unfragmented 1500-byte packet"),
+        Vec("echo-code-1", rfc + " (Code 0)", echo_req(code=1), "ok", ok, answer="echo-reply",
+            note="RFC 792 says code 0; Linux answers any code, and so do we"),
+        Vec("echo-ttl-1", rfc, echo_req(ip_kw={"ttl": 1}), "ok", ok, answer="echo-reply"),
+        Vec("echo-with-options", rfc + "; RFC 1122 3.2.2.6 (options SHOULD be reflected)",
+            echo_req(ip_kw={"options": [IPOption_RR(routers=["0.0.0.0"]), IPOption_NOP()]}), "ok", ok,
+            answer="echo-reply",
+            note="Linux copies the Record Route option into its reply; we reply without options"),
+        Vec("echo-bad-checksum", "RFC 792 (Checksum); RFC 1122 3.2.2", bytes(bad), "icmp_bad_checksum",
+            "Icmp.InCsumErrors Icmp.InErrors", answer="none"),
+        Vec("echo-to-another-address", "RFC 1122 3.2.1.3", echo_req(dst="192.0.2.3"), "ip4_not_for_us",
+            "Ip.InAddrErrors", answer="none", note="Linux, not forwarding, counts it as an address error"),
+        Vec("echo-subnet-broadcast", "RFC 1122 3.2.2.6 (MAY ignore)", echo_req(dst="192.0.2.255", eth_dst=BCAST),
+            "icmp_echo_broadcast", "Icmp.InErrors", answer="none",
+            note="Linux ignores broadcast echo by default (icmp_echo_ignore_broadcasts=1), counting an input error"),
+        Vec("echo-limited-broadcast", "RFC 1122 3.2.2.6", echo_req(dst="255.255.255.255", eth_dst=BCAST),
+            "icmp_echo_broadcast", "Icmp.InErrors", answer="none"),
+        Vec("echo-fragment", "RFC 791 2.3", echo_req(ip_kw={"flags": "MF", "id": 0x5151}), "ip4_fragment",
+            "Ip.ReasmReqds", answer="none", note="we do not reassemble; Linux waits for the rest"),
+        Vec("icmp-echo-reply-unsolicited", rfc, echo_req(itype=0), "ok", "Icmp.InEchoReps", answer="none",
+            note="accepted and ignored: no ping client is waiting"),
+        Vec("icmp-timestamp-request", "RFC 792 (Timestamp); RFC 1122 3.2.2.8 (MAY)",
+            echo_req(itype=13, payload=b"", icmp_kw={"ts_ori": 0, "ts_rx": 0, "ts_tx": 0}), "icmp_unknown_type", "Icmp.InTimestamps", answer="none",
+            linux_answer="timestamp-reply", note="Linux answers timestamp requests; we do not implement them"),
+        Vec("icmp-unknown-type-99", "RFC 792; RFC 1122 3.2.2 (unknown types silently discarded)",
+            echo_req(itype=99), "icmp_unknown_type", "Icmp.InErrors", answer="none",
+            note="Linux counts a type beyond its table as an input error"),
+    ]
+    return v
+
+
 def truncated_tcp(tcp):
     """The SYN's first 12 TCP bytes, with the IPv4 total length fixed to match."""
     frame = bytearray(tcp[:14 + 20 + 12])
@@ -278,6 +391,8 @@ def main():
         "ipv4.vec": ("IPv4 header rules (chapter 2)", ipv4_vectors()),
         "truncation.vec": ("Every truncation of a frame with IPv4 options (chapter 2)", truncation_vectors()),
         "l4.vec": ("ICMP, UDP and TCP checksums and lengths (chapter 3)", l4_vectors()),
+        "arp.vec": ("ARP: RFC 826's rules and a host's answers (chapter 4)", arp_vectors()),
+        "icmp.vec": ("ICMP echo and a host's answers (chapter 5)", icmp_vectors()),
     }
     for name, (title, vectors) in files.items():
         write(out_dir, name, HEADER.format(title=title), vectors)

@@ -5,10 +5,11 @@ Shared by the harness (harness/conftest.py), the demo and tools/compare.py,
 so the tests check exactly what the reader is shown.  Every wait is bounded.
 """
 import os
+import queue
 import re
-import selectors
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -26,63 +27,76 @@ ERROR_COUNTERS = [
 
 
 class LineReader:
-    """Reads whole lines from a pipe with a deadline, never blocking past it."""
+    """Reads whole lines from a pipe in a thread of its own, so the writer
+    never blocks on a full pipe, and hands them out with a deadline."""
 
     def __init__(self, pipe):
-        self.pipe = pipe
-        os.set_blocking(pipe.fileno(), False)
-        self.buf = b""
-        self.lines = []
+        self.queue = queue.Queue()
+        self.thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
+        self.thread.start()
 
-    def _fill(self, timeout):
-        """Waits up to timeout for bytes; returns False at end of file."""
-        with selectors.DefaultSelector() as sel:
-            sel.register(self.pipe, selectors.EVENT_READ)
-            if not sel.select(max(timeout, 0)):
-                return True
-        chunk = self.pipe.read()
-        if not chunk:
-            return False
-        self.buf += chunk
-        *done, self.buf = self.buf.split(b"\n")
-        self.lines += [line.decode(errors="replace") for line in done]
-        return True
+    def _pump(self, pipe):
+        """Moves lines from the pipe to the queue until end of file."""
+        for raw in iter(pipe.readline, b""):
+            self.queue.put(raw.decode(errors="replace").rstrip("\n"))
+        self.queue.put(None)
 
     def readline(self, timeout):
-        """The next line, or None if none came within timeout seconds."""
-        deadline = time.monotonic() + timeout
-        while not self.lines:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._fill(left):
-                break
-        return self.lines.pop(0) if self.lines else None
+        """The next line, or None at end of file or if none came within
+        timeout seconds."""
+        try:
+            line = self.queue.get(timeout=max(timeout, 0.001))
+        except queue.Empty:
+            return None
+        if line is None:
+            self.queue.put(None)  # stay at end of file
+        return line
 
     def rest(self, timeout=2.0):
         """Every line until end of file or timeout."""
         out = []
         deadline = time.monotonic() + timeout
         while True:
-            line = self.readline(max(deadline - time.monotonic(), 0))
+            line = self.readline(deadline - time.monotonic())
             if line is None:
                 return out
             out.append(line)
 
 
 class Wire:
-    """Sends crafted frames from the peer's interface (tools/wire.py)."""
+    """Sends crafted frames from the peer's interface, and collects what
+    comes back (tools/wire.py).  With as_host=True it also plays 192.0.2.1,
+    answering ARP for it, as a scapy-only peer must."""
 
-    def __init__(self, lab):
-        self.proc = lab.popen("peer", [PYTHON, str(ROOT / "tools" / "wire.py"), "peer0"],
+    def __init__(self, lab, as_host=False):
+        host = ["--ip", "192.0.2.1", "--mac", "02:00:00:00:00:01"] if as_host else []
+        self.proc = lab.popen("peer", [PYTHON, str(ROOT / "tools" / "wire.py")] + host + ["peer0"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.out = LineReader(self.proc.stdout)
         assert self.out.readline(10) == "ready", "wire.py did not start in the peer"
 
+    def _command(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
     def send(self, frame):
         """Sends frame (bytes) and waits for the helper to say it went."""
-        self.proc.stdin.write(b"send " + frame.hex().encode() + b"\n")
-        self.proc.stdin.flush()
+        self._command("send " + frame.hex())
         answer = self.out.readline(5)
         assert answer == f"sent {len(frame)}", f"wire.py answered {answer!r}"
+
+    def exchange(self, frame, ms=300, wait="all"):
+        """Sends frame, then returns the frames that came back within ms
+        (wait="first": as soon as one has)."""
+        self._command(f"exchange {frame.hex()} {ms} {wait}")
+        frames = []
+        while True:
+            line = self.out.readline(ms / 1000 + 5)
+            assert line is not None, "wire.py went quiet"
+            if line == "end":
+                return frames
+            assert line.startswith("frame "), f"wire.py answered {line!r}"
+            frames.append(bytes.fromhex(line[6:]))
 
     def close(self):
         """Stops the helper (bounded)."""
@@ -231,3 +245,49 @@ def linux_agreement(vec, moved):
     if stray:
         return False, f"also moved {' '.join(stray)}"
     return True, ""
+
+
+def answer_kinds(request, frames):
+    """What a target answered request with: a sorted list of kinds among
+    "arp-reply" (to the asker, saying 192.0.2.2 is at the target's MAC),
+    "echo-reply" (same identifier, sequence and data as an echo request),
+    "timestamp-reply", and "other:<summary>" for anything else.  ARP requests
+    the target sends to resolve the peer are resolution, not answers, and the
+    target's gratuitous announcements are ignored."""
+    from scapy.all import ARP, ICMP, IP, Ether  # the harness's Python has scapy
+
+    req = Ether(request)
+    kinds = []
+    for frame in frames:
+        pkt = Ether(frame)
+        if ARP in pkt and pkt[ARP].op == 1:
+            continue
+        if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == "192.0.2.2" and pkt[ARP].pdst != "192.0.2.2":
+            # By bytes, not scapy's fields: a request with an odd hardware
+            # type has its addresses decoded otherwise.
+            ok = frame[22:28] == bytes.fromhex("020000000002") and frame[32:38] == request[22:28]
+            kinds.append("arp-reply" if ok else "other:bad arp reply " + pkt.summary())
+        elif ICMP in pkt and pkt[ICMP].type == 0 and ICMP in req:
+            same = (pkt[IP].src == req[IP].dst and pkt[IP].dst == req[IP].src and
+                    pkt[ICMP].id == req[ICMP].id and pkt[ICMP].seq == req[ICMP].seq and
+                    icmp_data(pkt) == icmp_data(req))
+            kinds.append("echo-reply" if same else "other:echo reply that differs " + pkt.summary())
+        elif ICMP in pkt and pkt[ICMP].type == 14:
+            kinds.append("timestamp-reply")
+        else:
+            kinds.append("other:" + pkt.summary())
+    return sorted(kinds)
+
+
+def icmp_data(pkt):
+    """The data of the ICMP message in pkt, by the IPv4 total length (so
+    Ethernet padding is not taken for data)."""
+    from scapy.all import IP
+
+    raw = bytes(pkt[IP])
+    return raw[pkt[IP].ihl * 4 + 8:pkt[IP].len]
+
+
+def expected_kinds(answer):
+    """The answer_kinds() a vector's "answer" line stands for."""
+    return [] if answer in (None, "none") else [answer]

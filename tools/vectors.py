@@ -48,6 +48,8 @@ class FrameVector:
         self.linux = block["linux"]
         self.fields = dict(pair.split("=", 1) for pair in block.get("fields", "").split())
         self.note = block.get("note", "")
+        self.answer = block.get("answer")
+        self.linux_answer = block.get("linux-answer", self.answer)
         self.where = f"{path.name}:{block['_line']}"
 
     @property
@@ -59,6 +61,9 @@ class FrameVector:
 
     def __repr__(self):
         return self.name
+
+
+FRAME_FILES = ["ipv4.vec", "truncation.vec", "l4.vec", "arp.vec", "icmp.vec"]
 
 
 def frame_vectors(*names):
@@ -74,7 +79,7 @@ def main(argv):
     """CLI: "vectors.py wire NAME..." prints a "send HEX" line per named
     vector, for tools/wire.py; "vectors.py list" prints every frame vector's
     name, verdict and RFC."""
-    every = frame_vectors("ipv4.vec", "truncation.vec", "l4.vec")
+    every = frame_vectors(*FRAME_FILES)
     if argv[1:2] == ["list"]:
         for vec in every:
             print(f"{vec.name:38} {vec.verdict:24} {vec.rfc}")
