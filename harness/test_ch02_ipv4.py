@@ -36,6 +36,8 @@ def expected_line(vec):
         return stamp + r"IPv4 .* ok, fragment \(not reassembled\)$"
     if vec.verdict == "eth_unknown_type":
         return stamp + r"not IPv4: "
+    if vec.verdict in ("ip4_bad_source", "ip4_unknown_protocol"):
+        return stamp + rf"IPv4 .* ok, then {vec.verdict}$"
     return stamp + rf"IPv4 drop {vec.verdict}: .* \(RFC "
 
 

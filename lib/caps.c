@@ -25,8 +25,10 @@ char *caps_text(char *out, size_t cap)
  * cleared permitted set plus no_new_privs still keep everything dropped. */
 static void caps_drop_bounding(void)
 {
-	for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-		(void)cap_drop_bound(c); /* EINVAL: the kernel lacks this one */
+	/* cap_max_bits(): what the running kernel has, which may be more than
+	 * this libcap was built to know. */
+	for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++)
+		(void)cap_drop_bound(c);
 }
 
 int caps_drop_all(void)

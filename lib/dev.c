@@ -13,8 +13,7 @@ int dev_send(struct dev *dev, const struct frame *frames, int n)
 	return dev->ops->send(dev, frames, n);
 }
 
-void dev_close(struct dev *dev)
+int dev_close(struct dev *dev)
 {
-	if (dev)
-		dev->ops->close(dev);
+	return dev ? dev->ops->close(dev) : 0;
 }

@@ -23,7 +23,7 @@ struct dev_mem {
 };
 
 /* Appends data[0..len) to q; returns 0, or -1 if q is full or len too big. */
-static int mem_queue_put(struct mem_queue *q, const uint8_t *data, size_t len)
+static int dev_mem_queue_put(struct mem_queue *q, const uint8_t *data, size_t len)
 {
 	size_t slot;
 
@@ -39,7 +39,7 @@ static int mem_queue_put(struct mem_queue *q, const uint8_t *data, size_t len)
 /* Removes the oldest frame of q into buf; returns its length, 0 if q is
  * empty, -1 if cap is too small (the frame stays).  A longer frame is never
  * cut here: the caller asked for whole frames. */
-static long mem_queue_take(struct mem_queue *q, uint8_t *buf, size_t cap)
+static long dev_mem_queue_take(struct mem_queue *q, uint8_t *buf, size_t cap)
 {
 	size_t len;
 
@@ -61,7 +61,7 @@ static int dev_mem_recv(struct dev *dev, struct frame *frames, int max)
 	int got = 0;
 
 	for (; got < max && dm->rx.count > 0; got++) {
-		long len = mem_queue_take(&dm->rx, frames[got].data, frames[got].cap);
+		long len = dev_mem_queue_take(&dm->rx, frames[got].data, frames[got].cap);
 
 		if (len < 0) {
 			errno = EMSGSIZE;
@@ -81,7 +81,7 @@ static int dev_mem_send(struct dev *dev, const struct frame *frames, int n)
 	int sent = 0;
 
 	for (; sent < n; sent++) {
-		if (mem_queue_put(&dm->tx, frames[sent].data, frames[sent].len) < 0) {
+		if (dev_mem_queue_put(&dm->tx, frames[sent].data, frames[sent].len) < 0) {
 			errno = ENOBUFS;
 			return sent > 0 ? sent : -1;
 		}
@@ -90,9 +90,10 @@ static int dev_mem_send(struct dev *dev, const struct frame *frames, int n)
 }
 
 /* dev_ops.close */
-static void dev_mem_close(struct dev *dev)
+static int dev_mem_close(struct dev *dev)
 {
 	free(dev);
+	return 0;
 }
 
 static const struct dev_ops dev_mem_ops = {
@@ -115,10 +116,10 @@ struct dev *dev_mem_open(void)
 
 int dev_mem_push(struct dev *dev, const uint8_t *data, size_t len)
 {
-	return mem_queue_put(&((struct dev_mem *)dev)->rx, data, len);
+	return dev_mem_queue_put(&((struct dev_mem *)dev)->rx, data, len);
 }
 
 long dev_mem_pop(struct dev *dev, uint8_t *buf, size_t cap)
 {
-	return mem_queue_take(&((struct dev_mem *)dev)->tx, buf, cap);
+	return dev_mem_queue_take(&((struct dev_mem *)dev)->tx, buf, cap);
 }

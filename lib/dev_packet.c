@@ -121,10 +121,11 @@ static int dev_packet_send(struct dev *dev, const struct frame *frames, int n)
 }
 
 /* dev_ops.close */
-static void dev_packet_close(struct dev *dev)
+static int dev_packet_close(struct dev *dev)
 {
 	close(dev->fd);
 	free(dev);
+	return 0;
 }
 
 static const struct dev_ops dev_packet_ops = {

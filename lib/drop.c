@@ -43,7 +43,7 @@ enum verdict_class drop_class(enum drop_reason reason)
 	return drop_valid(reason) ? drop_table[reason].cls : CLASS_MALFORMED;
 }
 
-const char *verdict_class_name(enum verdict_class cls)
+const char *drop_class_name(enum verdict_class cls)
 {
 	return (unsigned)cls < sizeof class_names / sizeof class_names[0] ? class_names[cls] : "?";
 }

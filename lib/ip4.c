@@ -12,14 +12,41 @@
 #include "tcpip/bytes.h"
 #include "tcpip/cksum.h"
 
+/* The rules of the options whose insides a host must check, given one
+ * option opt[0..len) (len >= 2).  Returns true if it keeps them.
+ * RFC 791 3.1: Record Route's pointer is at least 4 and Timestamp's at least
+ * 5; while the pointer is inside the option there is room for the next
+ * entry (4 bytes; 8 for Timestamp with addresses, flags 1 and 3).  RFC 2113:
+ * Router Alert is 4 bytes.  Linux's ip_options_compile() refuses the same. */
+static bool ip4_option_ok(const uint8_t *opt, size_t len)
+{
+	switch (opt[0]) {
+	case IP4_OPT_RR:
+		return len >= 3 && opt[2] >= 4 && (opt[2] > len || opt[2] + 3u <= len);
+	case IP4_OPT_TS:
+		if (len < 4 || opt[2] < 5)
+			return false;
+		if (opt[2] > len)
+			return true; /* full: the overflow count is kept instead */
+		return opt[2] + ((opt[3] & 0x0f) == 0 ? 3u : 7u) <= len;
+	case IP4_OPT_RA:
+		return len == 4;
+	default:
+		return true; /* other options are carried, not interpreted */
+	}
+}
+
 /* RFC 791 3.1 "Options": EOL and NOP are single bytes; every other option
  * is type, length (counting both), data.  A length below 2, or one that
- * runs past the header, makes the header malformed.  EOL ends the list; what
- * follows it is padding.  opt[0..len) is the options area of the header. */
+ * runs past the header, makes the header malformed, and so does an option
+ * that breaks its own rules (ip4_option_ok()) or, for Record Route and
+ * Timestamp, appears twice.  EOL ends the list; what follows it is padding.
+ * opt[0..len) is the options area of the header. */
 static enum drop_reason ip4_check_options(const uint8_t *opt, size_t len)
 {
 	const uint8_t *pos = opt;
 	const uint8_t *end = opt + len;
+	bool seen_rr = false, seen_ts = false;
 
 	while (pos < end) {
 		uint8_t type = pos[0];
@@ -30,8 +57,12 @@ static enum drop_reason ip4_check_options(const uint8_t *opt, size_t len)
 			pos++;
 			continue;
 		}
-		if (end - pos < 2 || pos[1] < 2 || pos[1] > end - pos)
+		if (end - pos < 2 || pos[1] < 2 || pos[1] > end - pos || !ip4_option_ok(pos, pos[1]))
 			return DROP_IP4_BAD_OPTION;
+		if ((type == IP4_OPT_RR && seen_rr) || (type == IP4_OPT_TS && seen_ts))
+			return DROP_IP4_BAD_OPTION;
+		seen_rr |= type == IP4_OPT_RR;
+		seen_ts |= type == IP4_OPT_TS;
 		pos += pos[1];
 	}
 	return DROP_NONE;

@@ -104,7 +104,7 @@ struct dev_tee {
 };
 
 /* Microseconds since the epoch, for frames that carry no receive time. */
-static uint64_t tee_now_us(void)
+static uint64_t pcap_tee_now_us(void)
 {
 	struct timespec ts;
 
@@ -113,10 +113,10 @@ static uint64_t tee_now_us(void)
 }
 
 /* Writes frames[0..n) to the tee's file; a failed write is kept for close. */
-static void tee_write(struct dev_tee *tee, const struct frame *frames, int n)
+static void pcap_tee_write(struct dev_tee *tee, const struct frame *frames, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint64_t ts = frames[i].ts_us ? frames[i].ts_us : tee_now_us();
+		uint64_t ts = frames[i].ts_us ? frames[i].ts_us : pcap_tee_now_us();
 
 		pcap_write(tee->pw, ts, frames[i].data, frames[i].len,
 			   frames[i].wire_len > frames[i].len ? frames[i].wire_len : frames[i].len);
@@ -124,41 +124,44 @@ static void tee_write(struct dev_tee *tee, const struct frame *frames, int n)
 }
 
 /* dev_ops.recv: receive from inner, then record. */
-static int tee_recv(struct dev *dev, struct frame *frames, int max)
+static int pcap_tee_recv(struct dev *dev, struct frame *frames, int max)
 {
 	struct dev_tee *tee = (struct dev_tee *)dev;
 	int got = dev_recv(tee->inner, frames, max);
 
 	if (got > 0)
-		tee_write(tee, frames, got);
+		pcap_tee_write(tee, frames, got);
 	return got;
 }
 
 /* dev_ops.send: send through inner, then record what went. */
-static int tee_send(struct dev *dev, const struct frame *frames, int n)
+static int pcap_tee_send(struct dev *dev, const struct frame *frames, int n)
 {
 	struct dev_tee *tee = (struct dev_tee *)dev;
 	int sent = dev_send(tee->inner, frames, n);
 
 	if (sent > 0)
-		tee_write(tee, frames, sent);
+		pcap_tee_write(tee, frames, sent);
 	return sent;
 }
 
-/* dev_ops.close: closes the file and the inner device. */
-static void tee_close(struct dev *dev)
+/* dev_ops.close: closes the file and the inner device; -1 if any write to
+ * the file failed (a full disk), so the program can say so. */
+static int pcap_tee_close(struct dev *dev)
 {
 	struct dev_tee *tee = (struct dev_tee *)dev;
+	int rc = pcap_close(tee->pw);
 
-	pcap_close(tee->pw);
-	dev_close(tee->inner);
+	if (dev_close(tee->inner) < 0)
+		rc = -1;
 	free(tee);
+	return rc;
 }
 
 static const struct dev_ops dev_tee_ops = {
-	.recv = tee_recv,
-	.send = tee_send,
-	.close = tee_close,
+	.recv = pcap_tee_recv,
+	.send = pcap_tee_send,
+	.close = pcap_tee_close,
 };
 
 struct dev *dev_pcap_tee(struct dev *inner, const char *path)

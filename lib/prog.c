@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -126,9 +127,33 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		prog_usage_error(opts, "-a ADDR/PREFIX is required: a host needs an address");
 }
 
+/* The path a reader can type to run this program again: relative to the
+ * working directory when the program lies below it, else absolute; the bare
+ * name if /proc/self/exe cannot be read.  Returns out. */
+static const char *prog_self_path(const struct prog_opts *opts, char *out, size_t cap)
+{
+	char exe[PATH_MAX], cwd[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	size_t cwd_len;
+
+	if (len <= 0) {
+		snprintf(out, cap, "%s", opts->name);
+		return out;
+	}
+	exe[len] = '\0';
+	cwd_len = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+	if (cwd_len > 1 && strncmp(exe, cwd, cwd_len) == 0 && exe[cwd_len] == '/')
+		snprintf(out, cap, "%s", exe + cwd_len + 1);
+	else
+		snprintf(out, cap, "%s", exe);
+	return out;
+}
+
 /* Explains a failed open of the packet socket and exits 1. */
 static void prog_open_failed(const struct prog_opts *opts, int err)
 {
+	char self[PATH_MAX];
+
 	fprintf(stderr, "%s: cannot open a packet socket on %s: %s\n", opts->name, opts->iface,
 		strerror(err));
 	if (err == EPERM || err == EACCES)
@@ -139,7 +164,7 @@ static void prog_open_failed(const struct prog_opts *opts, int err)
 			"  2. give the binary that one capability (safer than running it as root,\n"
 			"     which grants every capability):\n"
 			"     sudo setcap cap_net_raw+ep %s\n",
-			opts->name, opts->name);
+			prog_self_path(opts, self, sizeof self), self);
 	else if (err == ENODEV)
 		fprintf(stderr, "No interface is named %s here; 'ip link' lists them.\n",
 			opts->iface);
@@ -174,6 +199,15 @@ struct dev *prog_open_dev(const struct prog_opts *opts)
 			caps_text(text, sizeof text));
 	fprintf(stderr, "%s: listening on %s\n", opts->name, opts->iface);
 	return dev;
+}
+
+int prog_close_dev(const struct prog_opts *opts, struct dev *dev)
+{
+	if (dev_close(dev) == 0)
+		return 0;
+	fprintf(stderr, "%s: writing %s failed (is the disk full?): the capture is incomplete\n",
+		opts->name, opts->pcap ? opts->pcap : "the capture");
+	return -1;
 }
 
 uint64_t prog_now_ms(void)
@@ -391,7 +425,8 @@ int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
 	rc = prog_loop(opts, ps.dev, ps.st, prog_stack_frame, &ps);
 	if (opts->verbose)
 		prog_print_counters(opts, ps.st);
-	dev_close(ps.dev);
+	if (prog_close_dev(opts, ps.dev) < 0)
+		rc = -1;
 	stack_free(ps.st);
 	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
 }

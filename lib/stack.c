@@ -104,6 +104,17 @@ bool stack_is_broadcast(const struct stack *st, uint32_t addr)
 	       (st->cfg.prefix_len < 31 && stack_on_link(st, addr) && (addr | mask) == UINT32_MAX);
 }
 
+/* RFC 1122 3.2.1.3: a host MUST silently discard a datagram whose source
+ * is a broadcast, a multicast (class D), or loopback (127/8) address, or
+ * 0.0.0.0 unless it is sent to a broadcast (a host still configuring). */
+static bool stack_martian_source(const struct stack *st, uint32_t src, uint32_t dst)
+{
+	if (src == 0)
+		return !(dst == UINT32_MAX || stack_is_broadcast(st, dst));
+	return src == UINT32_MAX || (src >> 28) == 0xe || (src >> 24) == 127 ||
+	       (st->cfg.ip4_addr != 0 && stack_is_broadcast(st, src));
+}
+
 /* True if a frame to dst is ours: our MAC, broadcast, or any MAC when we
  * have none configured (an observer). */
 static bool stack_mac_is_ours(const struct stack *st, const uint8_t *dst)
@@ -141,11 +152,12 @@ static enum drop_reason stack_ip4_input(struct stack *st, stack_time_ms now, str
 
 	st->counters.ip4_in++;
 	rx->ip4_bytes = pkt;
-	rx->ip4_avail = len;
 	reason = ip4_parse(pkt, len, &rx->ip4);
 	if (reason != DROP_NONE)
 		return reason;
 	rx->has_ip4 = true;
+	if (stack_martian_source(st, rx->ip4.src, rx->ip4.dst))
+		return DROP_IP4_BAD_SOURCE;
 	/* RFC 1122 3.2.1.3: a datagram not for one of our addresses (or a
 	 * broadcast) is silently discarded, when we have an address. */
 	if (st->cfg.ip4_addr != 0 && rx->ip4.dst != st->cfg.ip4_addr &&

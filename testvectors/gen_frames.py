@@ -70,10 +70,10 @@ class Vec:
     """One frame vector: a block of the .vec format (testvectors/README.md)."""
 
     def __init__(self, name, rfc, frame, verdict, linux, note=None, fields=None, answer=None,
-                 linux_answer=None):
+                 linux_answer=None, linux_differs=None):
         self.name, self.rfc, self.frame, self.verdict = name, rfc, bytes(frame), verdict
         self.linux, self.note, self.fields = linux, note, fields
-        self.answer, self.linux_answer = answer, linux_answer
+        self.answer, self.linux_answer, self.linux_differs = answer, linux_answer, linux_differs
 
     def text(self):
         """The block, hex in rows of 16 bytes."""
@@ -88,6 +88,8 @@ class Vec:
         lines.append(f"linux: {self.linux}")
         if self.linux_answer:
             lines.append(f"linux-answer: {self.linux_answer}")
+        if self.linux_differs:
+            lines.append(f"linux-differs: {self.linux_differs}")
         if self.note:
             lines.append(f"note: {self.note}")
         return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -139,6 +141,22 @@ def ipv4_vectors():
                  "IpExt.InTruncatedPkts"))
     v += ipv4_option_vectors(good)
     v += ipv4_fragment_vectors()
+    v += ipv4_address_vectors()
+    return v
+
+
+def ipv4_address_vectors():
+    """RFC 1122 3.2.1.3's source rule, and a protocol nobody speaks."""
+    v = []
+    martian = "Linux drops a martian source in routing, without an SNMP counter (rt_cache's in_martian_src)"
+    for name, src in (("broadcast", "255.255.255.255"), ("multicast", "224.0.0.1"),
+                      ("loopback", "127.0.0.1"), ("zero", "0.0.0.0")):
+        v.append(Vec(f"ipv4-bad-source-{name}", "RFC 1122 3.2.1.3 (a host MUST discard)",
+                     bytes(eth() / ip(src=src) / echo()), "ip4_bad_source", "none", note=martian,
+                     linux_differs=martian))
+    v.append(Vec("ipv4-unknown-protocol-253", "RFC 791 3.1 (Protocol); RFC 3692 (253: experiments)",
+                 bytes(eth() / ip(proto=253) / Raw(b"experimental")), "ip4_unknown_protocol",
+                 "Ip.InUnknownProtos", note="Linux also answers with ICMP protocol unreachable"))
     return v
 
 
@@ -156,6 +174,34 @@ def ipv4_option_vectors(good):
     opt("length-1", b"\x94\x01\x00\x00", "length 1 cannot cover the type and length bytes")
     opt("past-header", b"\x01\x94\x08\x00", "length 8 from byte 1 of a 4-byte options area")
     opt("no-length-byte", b"\x01\x01\x01\x94", "a multi-byte option type as the header's last byte")
+    base8 = bytes(eth() / ip(options=[IPOption_NOP()] * 8) / echo())
+
+    def opt8(name, opt_bytes, rfc, note, verdict="ip4_bad_option", linux="Ip.InHdrErrors", differs=None):
+        frame = bend(base8, 34, opt_bytes.ljust(8, b"\x01"), ihl_bytes=28)
+        v.append(Vec(f"ipv4-{'ok' if verdict == 'ok' else 'bad'}-option-{name}", rfc, frame, verdict, linux,
+                     note=note, linux_differs=differs))
+
+    opt8("ra-length-2", b"\x94\x02", "RFC 2113 2.1 (Router Alert: length 4)", "a Router Alert with no value")
+    opt8("ra-length-6", b"\x94\x06\x00\x00\x00\x00", "RFC 2113 2.1 (Router Alert: length 4)",
+         "a Router Alert of 6 bytes", linux="Icmp.InEchos",
+         differs="Linux refuses a Router Alert shorter than 4 bytes but accepts a longer one; "
+                 "RFC 2113 fixes the length at 4, and so do we")
+    opt8("rr-pointer-3", b"\x07\x07\x03" + bytes(4), "RFC 791 3.1 (Record Route: pointer at least 4)",
+         "the pointer would point at the option's own length byte")
+    opt8("rr-no-room", b"\x07\x06\x04" + bytes(3), "RFC 791 3.1 (Record Route: 4-byte entries)",
+         "pointer 4 in a 6-byte option: the next address would run past it")
+    opt8("ts-pointer-4", b"\x44\x08\x04\x00" + bytes(4), "RFC 791 3.1 (Timestamp: pointer at least 5)",
+         "a Timestamp pointing into its own header")
+    opt8("ts-length-3", b"\x44\x03\x05", "RFC 791 3.1 (Timestamp: at least 4 bytes)",
+         "a Timestamp too short for its pointer and flags")
+    opt8("ts-full", b"\x44\x08\x09\x00" + bytes(4), "RFC 791 3.1 (Timestamp: a full area is legal)",
+         "pointer past the end: the area is full, and the option is well formed", verdict="ok",
+         linux="Icmp.InEchos")
+    rr = b"\x07\x07\x04" + bytes(4)
+    frame = bend(bytes(eth() / ip(options=[IPOption_NOP()] * 16) / echo()), 34, (rr + rr).ljust(16, b"\x01"),
+                 ihl_bytes=36)
+    v.append(Vec("ipv4-bad-option-rr-twice", "RFC 791 3.1 (Record Route: once per datagram)", frame,
+                 "ip4_bad_option", "Ip.InHdrErrors", note="two Record Route options"))
     return v
 
 
@@ -247,7 +293,8 @@ def l4_vectors():
             "tcp_bad_checksum", "Tcp.InCsumErrors Tcp.InErrs"),
         Vec("tcp-truncated", "RFC 9293 3.1 (20-byte minimum header)", truncated_tcp(tcp),
             "tcp_truncated", "Tcp.InSegs",
-            note="Linux drops a segment shorter than 20 bytes without an error counter (tcp_v4_rcv: discard_it); we name it"),
+            linux_differs="Linux drops a segment shorter than 20 bytes without an error counter "
+                          "(tcp_v4_rcv: discard_it); we name it"),
     ]
     return v
 
@@ -338,6 +385,9 @@ def icmp_vectors():
             note="Linux copies the Record Route option into its reply; we reply without options"),
         Vec("echo-bad-checksum", "RFC 792 (Checksum); RFC 1122 3.2.2", bytes(bad), "icmp_bad_checksum",
             "Icmp.InCsumErrors Icmp.InErrors", answer="none"),
+        Vec("echo-to-another-mac", "RFC 894; RFC 1122 2.4 (frames for other stations)",
+            echo_req(eth_dst="02:00:00:00:00:03"), "eth_not_for_us", "none", answer="none",
+            note="Linux drops a frame for another station before IP (PACKET_OTHERHOST)"),
         Vec("echo-to-another-address", "RFC 1122 3.2.1.3", echo_req(dst="192.0.2.3"), "ip4_not_for_us",
             "Ip.InAddrErrors", answer="none", note="Linux, not forwarding, counts it as an address error"),
         Vec("echo-subnet-broadcast", "RFC 1122 3.2.2.6 (MAY ignore)", echo_req(dst="192.0.2.255", eth_dst=BCAST),

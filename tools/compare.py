@@ -2,11 +2,14 @@
 """compare.py - every frame vector against our stack and against Linux, over
 the same kind of veth, side by side.
 
-Ours: the chapter program (ipv4parse for IPv4 vectors, cksumcheck for the
-transport ones) prints its verdict for each frame.  Linux: the kernel holds
-192.0.2.2 and we read which of its counters (/proc/net/snmp, netstat) the
-frame moved.  A vector agrees when our verdict is the vector's and Linux moved
-exactly the counters the vector names (testvectors/README.md).
+Ours: for the IPv4 and transport vectors (chapters 2-3), the chapter program
+(ipv4parse, cksumcheck) prints its verdict for each frame; for the ARP and
+ICMP vectors (chapters 4-5), pingd runs as a host and we record what it sends
+back.  Linux: the kernel holds 192.0.2.2; we record which of its counters
+(/proc/net/snmp, netstat) each frame moved, and what it sent back.
+A vector agrees when our verdict (or answer) is the vector's, and Linux moved
+exactly the counters the vector names, in a way that fits our verdict's
+class, and answered as the vector says Linux answers (testvectors/README.md).
 
 Usage: tools/compare.py [--build DIR] [--quiet]
 Exit: 0 if every vector agrees, 1 if any does not, 2 on usage errors.
@@ -18,44 +21,87 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import ERROR_COUNTERS, ROOT, Wire, linux_agreement, linux_verdict, ours_verdicts, verdict_of_line  # noqa: E402
+from labkit import (ERROR_COUNTERS, ROOT, Running, Wire, answer_kinds, counters_moved,  # noqa: E402
+                    expected_kinds, linux_agreement, ours_verdicts, read_counters, verdict_of_line)
 from vectors import frame_vectors  # noqa: E402
 
-SUITES = [("ipv4parse", ["ipv4.vec", "truncation.vec"]), ("cksumcheck", ["l4.vec"])]
+OBSERVED = [("ipv4parse", ["ipv4.vec", "truncation.vec"]), ("cksumcheck", ["l4.vec"])]
+ANSWERED = ["arp.vec", "icmp.vec"]
+HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
 
 
-def run_ours(build, suites):
-    """{vector name: our verdict} from the chapter programs on a lab."""
-    verdicts = {}
+def sendable(files):
+    """The vectors of files a packet socket can send (at least 14 bytes)."""
+    return [v for v in frame_vectors(*files) if len(v.frame) >= 14]
+
+
+def exchange(wire, vec, answer):
+    """The answer kinds a target gave vec's frame (waiting briefly for none)."""
+    return answer_kinds(vec.frame, wire.exchange(vec.frame, 150 if answer == "none" else 1000,
+                                                 "all" if answer == "none" else "first"))
+
+
+def run_ours(build):
+    """{vector name: our verdict or answer} from the chapter programs on a lab."""
+    ours = {}
     with lablib.Lab(target="ours", peer="raw") as lab:
-        wire = Wire(lab)
-        for prog, vectors in suites:
-            argv = [str(build / "bin" / prog), "-i", "target0"]
-            lines, _ = ours_verdicts(lab, wire, argv, vectors)
-            verdicts.update({name: verdict_of_line(line) for name, line in lines.items()})
+        wire = Wire(lab, as_host=True)
+        for prog, files in OBSERVED:
+            lines, _ = ours_verdicts(lab, wire, [str(build / "bin" / prog), "-i", "target0"], sendable(files))
+            ours.update({name: verdict_of_line(line) for name, line in lines.items()})
+        pingd = Running(lab, [str(build / "bin" / "pingd")] + HOST + ["-t", "300"])
+        for vec in sendable(ANSWERED):
+            ours[vec.name] = exchange(wire, vec, vec.answer)
+        pingd.stop()
         wire.close()
-    return verdicts
+    return ours
 
 
 def run_linux(vectors):
-    """{vector name: counters moved} from the Linux kernel on a lab."""
-    moved = {}
+    """{vector name: (counters moved, answer kinds)} from the Linux kernel."""
+    linux = {}
     with lablib.Lab(target="linux", peer="raw") as lab:
-        wire = Wire(lab)
+        wire = Wire(lab, as_host=True)
         for vec in vectors:
-            moved[vec.name] = linux_verdict(lab, wire, vec.frame, vec.linux_counters)
+            before = read_counters(lab, "target")
+            kinds = exchange(wire, vec, vec.linux_answer or "none")
+            linux[vec.name] = (counters_moved(before, read_counters(lab, "target")), kinds)
         wire.close()
-    return moved
+    return linux
 
 
-def print_rows(rows, ours, linux):
-    """One row per vector: our verdict, the Linux counters moved, agreement."""
+def judge(vec, ours, linux):
+    """(ours agrees, Linux agrees or None when it cannot be sent, why not)."""
+    if vec.answer is None:
+        ours_ok = ours == vec.verdict
+    else:
+        ours_ok = ours == expected_kinds(vec.answer)
+    if vec.linux_counters is None:
+        return ours_ok, None, ""
+    moved, kinds = linux
+    ok, why = linux_agreement(vec, moved)
+    if ok and vec.linux_answer is not None and kinds != expected_kinds(vec.linux_answer):
+        ok, why = False, f"answered {kinds or 'nothing'}"
+    return ours_ok, ok, why
+
+
+def describe_ours(vec, ours):
+    """Our verdict, or our answer, as one short word."""
+    if vec.answer is None:
+        return ours
+    return " ".join(ours) or "none"
+
+
+def print_rows(rows):
+    """One row per vector: ours, the Linux counters moved, agreement."""
+    if not rows:
+        return
     print(f"{'vector':38} {'ours':24} {'Linux counters moved':36} agree")
-    for vec, ours_ok, linux_ok, why in rows:
-        named = " ".join(sorted(c for c in linux.get(vec.name, {}) if c in vec.linux_counters))
+    for vec, ours, moved, ours_ok, linux_ok, why in rows:
+        named = " ".join(sorted(c for c in moved if c in (vec.linux_counters or [])))
         mark = "yes" if ours_ok and linux_ok else "n/a" if linux_ok is None and ours_ok else "NO"
-        detail = "" if ours_ok else f" (vector says {vec.verdict})"
-        print(f"{vec.name:38} {ours[vec.name] + detail:24} {named or '-':36} {mark} {why}".rstrip())
+        detail = "" if ours_ok else f" (vector says {vec.answer or vec.verdict})"
+        print(f"{vec.name:38} {describe_ours(vec, ours) + detail:24} {named or '-':36} {mark} {why}".rstrip())
     print()
 
 
@@ -76,39 +122,34 @@ def print_summary(rows):
         by_verdict.setdefault(row[0].verdict, []).append(row)
     for verdict, group in by_verdict.items():
         counters = sorted({describe_linux(r[0]) for r in group})
-        print(f"{verdict:22} {len(group):>7} {sum(r[1] for r in group):>6} "
-              f"{sum(bool(r[2]) for r in group):>6}  {' | '.join(counters)}")
+        print(f"{verdict:22} {len(group):>7} {sum(r[3] for r in group):>6} "
+              f"{sum(bool(r[4]) for r in group):>6}  {' | '.join(counters)}")
     print()
 
 
 def main():
-    """Runs both targets and prints one row per vector and a summary."""
+    """Runs both targets and prints the rows (unless --quiet) and a summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default=str(ROOT / "build" / "default"), help="build directory")
     parser.add_argument("--quiet", action="store_true", help="print only disagreements and the summary")
     args = parser.parse_args()
-    build = Path(args.build)
-    suites = [(prog, [v for v in frame_vectors(*files) if len(v.frame) >= 14]) for prog, files in SUITES]
-    vectors = [v for _, vs in suites for v in vs]
-    linux_vectors = [v for v in vectors if v.linux_counters is not None]
-    ours = run_ours(build, suites)
-    linux = run_linux(linux_vectors)
+    vectors = sendable([f for _, files in OBSERVED for f in files]) + sendable(ANSWERED)
+    ours = run_ours(Path(args.build))
+    linux = run_linux([v for v in vectors if v.linux_counters is not None])
     rows = []
     for vec in vectors:
-        ours_ok = ours[vec.name] == vec.verdict
-        linux_ok, why = linux_agreement(vec, linux[vec.name]) if vec.name in linux else (None, "")
-        rows.append((vec, ours_ok, linux_ok, why))
-    if not args.quiet:
-        print_rows(rows, ours, linux)
+        ours_ok, linux_ok, why = judge(vec, ours[vec.name], linux.get(vec.name))
+        rows.append((vec, ours[vec.name], linux.get(vec.name, ({}, []))[0], ours_ok, linux_ok, why))
+    print_rows(rows if not args.quiet else [r for r in rows if not (r[3] and r[4] is not False)])
     print_summary(rows)
-    agree_ours = sum(r[1] for r in rows)
-    agree_linux = sum(bool(r[2]) for r in rows)
-    skipped = len(frame_vectors(*[f for _, fs in SUITES for f in fs])) - len(vectors)
-    print(f"\nours:  {agree_ours} of {len(vectors)} vectors give the verdict the vector names")
-    print(f"Linux: {agree_linux} of {len(linux_vectors)} vectors move exactly the counters named")
+    linux_rows = [r for r in rows if r[4] is not None]
+    skipped = len(frame_vectors(*[f for _, fs in OBSERVED for f in fs], *ANSWERED)) - len(vectors)
+    print(f"ours:  {sum(r[3] for r in rows)} of {len(rows)} vectors give the verdict or answer the vector names")
+    print(f"Linux: {sum(bool(r[4]) for r in linux_rows)} of {len(linux_rows)} vectors move exactly the counters "
+          f"named and answer as named")
     print(f"({skipped} vectors are shorter than an Ethernet header: a packet socket cannot send them;"
           " the C tests run them)")
-    return 0 if agree_ours == len(vectors) and agree_linux == len(linux_vectors) else 1
+    return 0 if all(r[3] and r[4] is not False for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -235,16 +235,53 @@ def ours_verdicts(lab, wire, argv, vectors):
     return lines, prog.stderr
 
 
+# The error counters Linux may move for a frame of each class of our
+# verdicts (drop.h); a class of wrong bytes must move at least one.  A vector
+# where Linux and we part ways says so in its "linux-differs" line.
+CLASS_COUNTERS = {
+    "ok": set(),
+    "truncated": {"Ip.InHdrErrors", "IpExt.InTruncatedPkts", "Icmp.InErrors", "Udp.InErrors", "Tcp.InErrs"},
+    "malformed": {"Ip.InHdrErrors", "Icmp.InErrors", "Udp.InErrors", "Tcp.InErrs"},
+    "checksum": {"IpExt.InCsumErrors", "Ip.InHdrErrors", "Icmp.InCsumErrors", "Icmp.InErrors",
+                 "Udp.InCsumErrors", "Udp.InErrors", "Tcp.InCsumErrors", "Tcp.InErrs"},
+    "unsupported": {"Ip.ReasmReqds", "Icmp.InErrors", "Ip.InUnknownProtos"},
+    "not_for_us": {"Ip.InAddrErrors"},
+}
+WRONG_BYTES = ("truncated", "malformed", "checksum")
+
+
+def verdict_classes():
+    """{verdict name: class name} read from lib/include/tcpip/drop.h."""
+    text = (ROOT / "lib" / "include" / "tcpip" / "drop.h").read_text()
+    return {name: cls[len("CLASS_"):].lower()
+            for name, cls in re.findall(r'X\(\w+, "(\w+)", (CLASS_\w+)', text)}
+
+
+def class_agreement(vec, moved, classes):
+    """Whether the error counters Linux moved fit the class of vec's verdict.
+    Returns (ok, explanation)."""
+    if vec.linux_differs or vec.frame[12:14] == b"\x08\x06":
+        return True, ""  # a difference the vector explains; ARP: Linux keeps no counters
+    cls = classes[vec.verdict]
+    errors = {c for c in ERROR_COUNTERS if c in moved}
+    if errors - CLASS_COUNTERS[cls]:
+        return False, f"our class is {cls}, yet Linux moved {' '.join(sorted(errors - CLASS_COUNTERS[cls]))}"
+    if cls in WRONG_BYTES and not errors:
+        return False, f"our class is {cls}, yet Linux moved no error counter"
+    return True, ""
+
+
 def linux_agreement(vec, moved):
-    """Whether Linux's moved counters are what vec names: every named counter
-    moved and no other error counter did.  Returns (ok, explanation)."""
+    """Whether Linux's moved counters are what vec names (every named counter
+    moved, no other error counter did) and fit the class of our verdict.
+    Returns (ok, explanation)."""
     missing = [c for c in vec.linux_counters if c not in moved]
     stray = [c for c in ERROR_COUNTERS if c in moved and c not in vec.linux_counters]
     if missing:
         return False, f"did not move {' '.join(missing)}"
     if stray:
         return False, f"also moved {' '.join(stray)}"
-    return True, ""
+    return class_agreement(vec, moved, verdict_classes())
 
 
 def answer_kinds(request, frames):

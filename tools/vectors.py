@@ -50,6 +50,7 @@ class FrameVector:
         self.note = block.get("note", "")
         self.answer = block.get("answer")
         self.linux_answer = block.get("linux-answer", self.answer)
+        self.linux_differs = block.get("linux-differs")
         self.where = f"{path.name}:{block['_line']}"
 
     @property

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
 	prog_parse(&opts, argc, argv);
 	dev = prog_open_dev(&opts);
 	rc = prog_loop(&opts, dev, NULL, rawread_frame, NULL);
-	dev_close(dev);
+	if (prog_close_dev(&opts, dev) < 0)
+		rc = -1;
 	return rc == 0 ? PROG_EXIT_OK : PROG_EXIT_RUNTIME;
 }

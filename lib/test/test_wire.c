@@ -92,7 +92,7 @@ static void test_drop_table(void)
 	}
 	CHECK(drop_by_name("no_such_reason") == DROP__COUNT, "unknown name found");
 	CHECK(drop_class(DROP_IP4_TRUNCATED_PACKET) == CLASS_TRUNCATED &&
-		      strcmp(verdict_class_name(CLASS_CHECKSUM), "checksum") == 0,
+		      strcmp(drop_class_name(CLASS_CHECKSUM), "checksum") == 0,
 	      "classes");
 }
 

@@ -39,8 +39,9 @@ struct dev_ops {
 	int (*recv)(struct dev *dev, struct frame *frames, int max);
 	/* Sends n frames; returns how many went, or -1 with errno set. */
 	int (*send)(struct dev *dev, const struct frame *frames, int n);
-	/* Releases the device and itself. */
-	void (*close)(struct dev *dev);
+	/* Releases the device and itself; returns 0, or -1 if something it
+	 * owed was lost (a pcap tee's write failed). */
+	int (*close)(struct dev *dev);
 };
 
 struct dev {
@@ -50,10 +51,11 @@ struct dev {
 	uint8_t mac[6];    /* the interface's MAC (all zero if it has none) */
 };
 
-/* Receives, sends, closes through the device's ops (close accepts NULL). */
+/* Receives, sends, closes through the device's ops (close accepts NULL and
+ * returns the device's verdict: 0, or -1 if something was lost). */
 int dev_recv(struct dev *dev, struct frame *frames, int max);
 int dev_send(struct dev *dev, const struct frame *frames, int n);
-void dev_close(struct dev *dev);
+int dev_close(struct dev *dev);
 
 /* Opens an AF_PACKET raw socket bound to ifname.  Frames this host sent
  * (PACKET_OUTGOING) are dropped in the device unless keep_outgoing is set, so

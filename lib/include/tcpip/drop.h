@@ -44,9 +44,11 @@ enum verdict_class {
 	X(IP4_TRUNCATED_PACKET, "ip4_truncated_packet", CLASS_TRUNCATED, "RFC 791 3.1", \
 	  "total length runs past the end of the frame")                                \
 	X(IP4_BAD_OPTION, "ip4_bad_option", CLASS_MALFORMED, "RFC 791 3.1, RFC 1122 3.2.1.8", \
-	  "an option's length is below 2 or runs past the header")                      \
+	  "an option's length or pointer breaks its rules")                      \
 	X(IP4_FRAGMENT, "ip4_fragment", CLASS_UNSUPPORTED, "RFC 791 2.3, RFC 1122 3.3.2", \
 	  "a fragment: this stack does not reassemble yet")                             \
+	X(IP4_BAD_SOURCE, "ip4_bad_source", CLASS_MALFORMED, "RFC 1122 3.2.1.3",           \
+	  "source is broadcast, multicast, loopback or 0.0.0.0")                        \
 	X(IP4_NOT_FOR_US, "ip4_not_for_us", CLASS_NOT_FOR_US, "RFC 1122 3.2.1.3",       \
 	  "destination is not our address")                                             \
 	X(IP4_UNKNOWN_PROTOCOL, "ip4_unknown_protocol", CLASS_UNSUPPORTED, "RFC 791 3.1, RFC 1122 3.2.2.1", \
@@ -93,7 +95,7 @@ const char *drop_name(enum drop_reason reason);
 enum verdict_class drop_class(enum drop_reason reason);
 
 /* The class's name in lower case ("truncated"). */
-const char *verdict_class_name(enum verdict_class cls);
+const char *drop_class_name(enum verdict_class cls);
 
 /* The RFC section that states the rule, and a phrase saying what broke it. */
 const char *drop_rfc(enum drop_reason reason);

@@ -4,8 +4,9 @@
  * ip4_check() applies every validity rule, in the order Linux's ip_rcv applies
  * them, and names the first one a packet breaks.  ip4_parse() then fills a
  * host-order struct; ip4_emit() writes one back, checksum included.
- * Limits: options are checked for shape (RFC 791's TLV rules) and kept as
- * bytes; none is acted on.  Fragments are recognised, not reassembled.
+ * Limits: options are checked for shape (RFC 791's TLV rules), and Record
+ * Route, Timestamp and Router Alert for their own rules, then kept as bytes;
+ * none is acted on.  Fragments are recognised, not reassembled.
  */
 #ifndef TCPIP_IP4_H
 #define TCPIP_IP4_H
@@ -24,8 +25,11 @@
 #define IP4_FLAG_MF 0x2000 /* more fragments */
 #define IP4_FRAG_OFFSET_MASK 0x1fff
 
-#define IP4_OPT_EOL 0 /* end of option list */
-#define IP4_OPT_NOP 1 /* no operation */
+#define IP4_OPT_EOL 0   /* end of option list */
+#define IP4_OPT_NOP 1   /* no operation */
+#define IP4_OPT_RR 7    /* record route */
+#define IP4_OPT_TS 68   /* timestamp */
+#define IP4_OPT_RA 148  /* router alert (RFC 2113) */
 
 #define IPPROTO_NUM_ICMP 1
 #define IPPROTO_NUM_TCP 6

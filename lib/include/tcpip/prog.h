@@ -48,6 +48,10 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv);
  * names the two ways in, the lab and setcap. */
 struct dev *prog_open_dev(const struct prog_opts *opts);
 
+/* Closes the device; if that lost something (a pcap write failed), says so
+ * and returns -1, so the program exits 1. */
+int prog_close_dev(const struct prog_opts *opts, struct dev *dev);
+
 /* Called for each received frame; returns false to stop the loop. */
 typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
 

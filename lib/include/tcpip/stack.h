@@ -41,7 +41,6 @@ struct stack_rx {
 	struct ip4_hdr ip4;
 	struct l4_sum l4;           /* transport checksum, when has_l4 */
 	const uint8_t *ip4_bytes;   /* the IPv4 header's first byte, when has_ip4 */
-	size_t ip4_avail;           /* bytes from ip4_bytes to the frame's end */
 };
 
 /* Called once per input frame, after the stack has decided its verdict. */
