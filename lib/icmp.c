@@ -58,9 +58,10 @@ static enum drop_reason icmp_echo(struct stack *st, stack_time_ms now, const str
 	}
 	memcpy(reply, msg, len);
 	reply[0] = ICMP_ECHO_REPLY;
-	/* The first word goes from type 8, code 0 to type 0, code 0. */
-	put_be16(reply + 2, cksum_update16(get_be16(msg + 2), ICMP_ECHO_REQUEST << 8,
-					   ICMP_ECHO_REPLY << 8));
+	/* Only the type byte changes (8 to 0; the code byte is kept, as
+	 * Linux does), so the first word changes by the type alone. */
+	put_be16(reply + 2, cksum_update16(get_be16(msg + 2), (uint16_t)(ICMP_ECHO_REQUEST << 8 | msg[1]),
+					   (uint16_t)(ICMP_ECHO_REPLY << 8 | msg[1])));
 	if (ip4_output(st, now, ip->src, IPPROTO_NUM_ICMP, reply, len) == 0) {
 		st->counters.echo_replies_out++;
 		icmp_report(st, EV_ECHO_REPLIED, ip, msg, len);

@@ -78,9 +78,21 @@ static void neigh_free(struct stack *st, struct neigh_entry *entry, enum stack_e
 	entry->state = NEIGH_NONE;
 }
 
-/* A free slot; when there is none, the entry that would expire first among
- * the complete ones is evicted to make room.  NULL if every entry is
- * INCOMPLETE (those are never pushed out: their packets would be lost). */
+/* True if a is a better entry to evict than b (b may be NULL): a STALE
+ * entry before a REACHABLE one, and within a state the one whose timer ends
+ * first (the least recently heard from or used). */
+static bool neigh_evict_before(const struct neigh_entry *a, const struct neigh_entry *b)
+{
+	if (!b)
+		return true;
+	if (a->state != b->state)
+		return a->state == NEIGH_STALE;
+	return a->timer < b->timer;
+}
+
+/* A free slot; when there is none, a complete entry is evicted to make room
+ * (neigh_evict_before() picks it).  NULL if every entry is INCOMPLETE (those
+ * are never pushed out: their packets would be lost). */
 static struct neigh_entry *neigh_alloc(struct stack *st)
 {
 	struct neigh_entry *victim = NULL;
@@ -90,7 +102,7 @@ static struct neigh_entry *neigh_alloc(struct stack *st)
 
 		if (entry->state == NEIGH_NONE)
 			return entry;
-		if (entry->state != NEIGH_INCOMPLETE && (!victim || entry->timer < victim->timer))
+		if (entry->state != NEIGH_INCOMPLETE && neigh_evict_before(entry, victim))
 			victim = entry;
 	}
 	if (victim)
@@ -199,8 +211,10 @@ static int neigh_enqueue(struct stack *st, uint32_t next_hop, const uint8_t *pkt
 				oldest_same = p;
 		}
 	}
-	if (same >= TCPIP_NEIGH_PENDING_PER_DEST)
+	if (same >= TCPIP_NEIGH_PENDING_PER_DEST) {
 		slot = oldest_same; /* RFC 1122 2.3.2.2: keep the latest */
+		st->counters.out_queue_full++; /* the oldest gives way: counted */
+	}
 	if (!slot || len > sizeof slot->pkt) {
 		st->counters.out_queue_full++;
 		return -1;

@@ -42,7 +42,7 @@ void stack_start(struct stack *st, stack_time_ms now)
 	(void)now;
 	if (st->cfg.ip4_addr == 0 || !st->cfg.tx)
 		return;
-	/* RFC 5227 3: an ARP request with our address as both sender and
+	/* RFC 5227 2.3: an ARP request with our address as both sender and
 	 * target, broadcast, so neighbours that know us update their caches. */
 	memcpy(ev.mac, st->cfg.mac, ETH_ADDR_LEN);
 	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, eth_zero, st->cfg.ip4_addr) == 0)

@@ -329,9 +329,9 @@ def arp_vectors():
         Vec("arp-reply-to-us", rfc, arp(op=2, dst=TARGET_MAC, hwdst=TARGET_MAC), "ok", none, answer="none",
             note="an unsolicited reply: we learn the sender (RFC 826 adds it: we are the target); "
                  "Linux does not create an entry from it (arp_accept=0)"),
-        Vec("arp-gratuitous-request", "RFC 5227 3 (announcement)", arp(pdst=PEER_IP), "arp_not_for_us", none,
+        Vec("arp-gratuitous-request", "RFC 5227 2.3 (announcement)", arp(pdst=PEER_IP), "arp_not_for_us", none,
             answer="none", note="updates a neighbour we know; adds none"),
-        Vec("arp-gratuitous-reply", "RFC 5227 3", arp(op=2, pdst=PEER_IP, hwdst=BCAST), "arp_not_for_us", none,
+        Vec("arp-gratuitous-reply", "RFC 5227 2.3, 3 (a reply as announcement)", arp(op=2, pdst=PEER_IP, hwdst=BCAST), "arp_not_for_us", none,
             answer="none"),
         Vec("arp-request-for-another", rfc, arp(pdst="192.0.2.3"), "arp_not_for_us", none, answer="none"),
         Vec("arp-bad-htype-ieee802", rfc, patch(arp(), 14, b"\x00\x06"), "arp_bad_htype", none, answer="none",

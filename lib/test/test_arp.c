@@ -276,6 +276,8 @@ static void test_pending_queue(void)
 	for (int i = 1; i <= asked; i++)
 		stack_input(st, 0, req, echo_frame(req, our_mac, OURS, (uint16_t)i, 8));
 	CHECK(sent.count == 1, "one ARP request, replies waiting");
+	CHECK(stack_counters(st)->out_queue_full == (uint64_t)(asked - TCPIP_NEIGH_PENDING_PER_DEST),
+	      "each packet that gave way is counted");
 	for (int i = 1; i <= TCPIP_ARP_TRIES; i++)
 		stack_poll(st, (stack_time_ms)i * TCPIP_ARP_RETRY_MS);
 	CHECK(stack_counters(st)->out_unresolved == TCPIP_NEIGH_PENDING_PER_DEST,
@@ -351,6 +353,21 @@ static void test_cache_bounded(void)
 	CHECK(neigh_lookup(st, 0xc0000210u + TCPIP_NEIGH_ENTRIES + 3, NULL) == NEIGH_STALE &&
 		      neigh_lookup(st, 0xc0000210u, NULL) == NEIGH_NONE,
 	      "the newest stays, the oldest went");
+	stack_free(st);
+
+	/* A confirmed (REACHABLE) neighbour outlives STALE ones, even though
+	 * its timer (aging to STALE) ends first. */
+	st = host(&sent);
+	stack_resolve(st, 0, PEER);
+	stack_input(st, 0, frame, arp_frame(frame, ARP_OP_REPLY, our_mac, peer_mac, PEER, our_mac,
+					    OURS));
+	for (uint32_t i = 0; i < TCPIP_NEIGH_ENTRIES; i++) {
+		uint8_t mac[6] = {2, 0, 0, 0, 1, (uint8_t)i};
+
+		stack_input(st, 1 + i, frame, arp_frame(frame, ARP_OP_REQUEST, bcast, mac,
+							0xc0000210u + i, (uint8_t[6]){0}, OURS));
+	}
+	CHECK(neigh_lookup(st, PEER, NULL) == NEIGH_REACHABLE, "the reachable entry was kept");
 	stack_free(st);
 }
 

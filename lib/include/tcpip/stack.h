@@ -103,7 +103,8 @@ struct stack_counters {
 	uint64_t echo_replies_out;
 	uint64_t out_no_route;      /* an IPv4 packet for a destination off our link */
 	uint64_t out_too_big;       /* an IPv4 packet larger than the MTU (we never fragment) */
-	uint64_t out_queue_full;    /* a packet waiting for ARP found no room */
+	uint64_t out_queue_full;    /* a packet waiting for ARP found no room, or
+	                             * pushed out the oldest of its destination's */
 	uint64_t out_unresolved;    /* packets dropped when ARP gave up */
 	uint64_t out_tx_failed;     /* frames the device refused */
 };
@@ -117,7 +118,7 @@ struct stack *stack_new(const struct stack_cfg *cfg);
 void stack_free(struct stack *st);
 
 /* Starts the stack at now: with an address and a transmit callback, it
- * announces itself with a gratuitous ARP request (RFC 5227 section 3). */
+ * announces itself with a gratuitous ARP request (RFC 5227 section 2.3). */
 void stack_start(struct stack *st, stack_time_ms now);
 
 /* Hands the stack one received frame at time now.  Returns the verdict, also
