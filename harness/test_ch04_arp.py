@@ -85,7 +85,7 @@ def ours_answers():
     """{vector: answer kinds} from arpd, the peer played by wire.py."""
     with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
         prog = Running(lab, [program("arpd")] + ARPD + ["-t", "120"])
-        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 250, "first" if v.answer != "none" else "all"))
+        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.answer != "none" else 250, "first" if v.answer != "none" else "all"))
                    for v in VECTORS}
         prog.stop()
     return answers
@@ -95,7 +95,7 @@ def ours_answers():
 def linux_answers():
     """{vector: answer kinds} from the Linux kernel at 192.0.2.2."""
     with lab_with_wire(target="linux", peer="raw", as_host=True) as (lab, wire):
-        return {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 250, "first" if v.linux_answer != "none" else "all"))
+        return {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.linux_answer != "none" else 250, "first" if v.linux_answer != "none" else "all"))
                 for v in VECTORS}
 
 

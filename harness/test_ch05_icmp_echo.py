@@ -87,7 +87,7 @@ def ours_answers():
     """{vector: answer kinds} from pingd, the peer played by wire.py."""
     with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
         prog = Running(lab, [program("pingd")] + PINGD + ["-t", "120"])
-        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 300, "first" if v.answer != "none" else "all"))
+        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.answer != "none" else 300, "first" if v.answer != "none" else "all"))
                    for v in VECTORS}
         prog.stop()
     return answers
@@ -112,7 +112,7 @@ def test_linux_answers_and_counters(linux, vec):
     it names (and no other error counter)."""
     lab, wire = linux
     before = read_counters(lab, "target")
-    frames = wire.exchange(vec.frame, 300, "first" if vec.linux_answer != "none" else "all")
+    frames = wire.exchange(vec.frame, 1000 if vec.linux_answer != "none" else 300, "first" if vec.linux_answer != "none" else "all")
     moved = counters_moved(before, read_counters(lab, "target"))
     assert answer_kinds(vec.frame, frames) == expected_kinds(vec.linux_answer), vec.where
     ok, why = linux_agreement(vec, moved)
