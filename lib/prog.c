@@ -197,7 +197,6 @@ struct dev *prog_open_dev(const struct prog_opts *opts)
 	if (opts->verbose)
 		fprintf(stderr, "%s: capabilities after drop: %s\n", opts->name,
 			caps_text(text, sizeof text));
-	fprintf(stderr, "%s: listening on %s\n", opts->name, opts->iface);
 	return dev;
 }
 
@@ -285,6 +284,9 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 
 	for (int i = 0; i < TCPIP_BATCH; i++)
 		frames[i] = (struct frame){.data = bufs[i], .cap = sizeof bufs[i]};
+	/* Said once everything is set up (a host has announced itself), so a
+	 * script that waits for this line can start sending. */
+	fprintf(stderr, "%s: listening on %s\n", opts->name, opts->iface);
 	while (prog_now_ms() < deadline) {
 		int got;
 

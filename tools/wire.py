@@ -10,7 +10,9 @@ stdout:
     exchange HEX MS WAIT   send one frame, then collect the frames that
                            arrive for up to MS milliseconds -> one "frame HEX"
                            line each, then "end".  WAIT "first" returns after
-                           the first frame collected; "all" waits the whole MS.
+                           the first frame that is not an ARP request (those
+                           are a target resolving or announcing, never an
+                           answer); "all" waits the whole MS.
     quit                   exit
 
 With --ip ADDR --mac MAC the helper plays a host at that address: while
@@ -33,7 +35,7 @@ PACKET_OUTGOING = 4
 
 def arp_reply_for(frame, ip, mac):
     """The ARP reply our pretend host owes frame, or None if it owes none."""
-    if len(frame) < 42 or frame[12:14] != b"\x08\x06" or frame[20:22] != b"\x00\x01":
+    if len(frame) < 42 or not is_arp_request(frame):
         return None
     if frame[38:42] != ip:
         return None
@@ -42,13 +44,18 @@ def arp_reply_for(frame, ip, mac):
     return asker_mac + mac + b"\x08\x06" + arp
 
 
+def is_arp_request(frame):
+    """True for an ARP request (EtherType 0x0806, opcode 1)."""
+    return frame[12:14] == b"\x08\x06" and frame[20:22] == b"\x00\x01"
+
+
 def collect(sock, ms, wait, host):
     """Frames that arrive within ms (answering ARP for host); see the docstring."""
     frames = []
     deadline = time.monotonic() + min(ms, 10000) / 1000
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or (wait == "first" and frames):
+        if left <= 0 or (wait == "first" and any(not is_arp_request(f) for f in frames)):
             return frames
         if not select.select([sock], [], [], left)[0]:
             continue

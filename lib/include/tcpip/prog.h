@@ -44,6 +44,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv);
 
 /* Opens the AF_PACKET device on opts->iface, tees it to opts->pcap if given,
  * then drops every capability (printing the sets before and after with -v).
+ * The program says it is listening when prog_loop() starts.
  * On failure prints what to do and exits 1: without CAP_NET_RAW the message
  * names the two ways in, the lab and setcap. */
 struct dev *prog_open_dev(const struct prog_opts *opts);
@@ -59,8 +60,8 @@ typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
  * passed, or fn returns false.  Between frames it waits in poll() no longer
  * than the time left, nor past the stack's next deadline when st is given
  * (NULL: no stack), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
- * blocked and read from a signalfd).  Returns 0, or -1 on a device error
- * (printed). */
+ * blocked and read from a signalfd).  Prints "NAME: listening on IFACE" to
+ * stderr as it starts.  Returns 0, or -1 on a device error (printed). */
 int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, prog_frame_fn fn,
 	      void *ctx);
 
