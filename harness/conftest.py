@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import Running, Wire, linux_agreement, linux_verdict  # noqa: E402,F401
+from labkit import Running, Wire, answer_to, linux_agreement, linux_verdict  # noqa: E402,F401
 
 BUILD = Path(os.environ.get("TCPIP_BUILD", ROOT / "build" / "asan-ubsan"))
 
@@ -54,6 +54,16 @@ def lab_with_wire(as_host=False, **kw):
             wire.close()
     finally:
         lab.down()
+
+
+def host_answers(prog, vectors):
+    """{vector name: answer kinds} from our host program prog (arpd, pingd)
+    at 192.0.2.2, each vector's frame sent by wire.py playing 192.0.2.1."""
+    with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
+        running = Running(lab, [program(prog), "-i", "target0", "-a", "192.0.2.2/24", "-t", "120"])
+        answers = {vec.name: answer_to(wire, vec, vec.answer) for vec in vectors}
+        running.stop()
+    return answers
 
 
 def assert_linux_agrees(lab, wire, vec):

@@ -17,7 +17,6 @@ Conventions (BOOK.md, "How the book is tested"):
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 

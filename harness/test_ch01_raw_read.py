@@ -2,7 +2,6 @@
 pcap tshark reads cleanly, runs with no capability, and explains itself when
 it has none to start with."""
 import re
-import shutil
 import subprocess
 from pathlib import Path
 

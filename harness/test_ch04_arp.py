@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from conftest import Running, lab_with_wire, program, start_lab
-from labkit import answer_kinds, expected_kinds
+from conftest import Running, host_answers, lab_with_wire, program, start_lab
+from labkit import answer_to, expected_kinds
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("arp.vec")
@@ -83,20 +83,14 @@ def test_linux_arping_for_comparison():
 @pytest.fixture(scope="module")
 def ours_answers():
     """{vector: answer kinds} from arpd, the peer played by wire.py."""
-    with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
-        prog = Running(lab, [program("arpd")] + ARPD + ["-t", "120"])
-        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.answer != "none" else 250, "first" if v.answer != "none" else "all"))
-                   for v in VECTORS}
-        prog.stop()
-    return answers
+    return host_answers("arpd", VECTORS)
 
 
 @pytest.fixture(scope="module")
 def linux_answers():
     """{vector: answer kinds} from the Linux kernel at 192.0.2.2."""
     with lab_with_wire(target="linux", peer="raw", as_host=True) as (lab, wire):
-        return {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.linux_answer != "none" else 250, "first" if v.linux_answer != "none" else "all"))
-                for v in VECTORS}
+        return {v.name: answer_to(wire, v, v.linux_answer) for v in VECTORS}
 
 
 @pytest.mark.parametrize("vec", VECTORS, ids=str)

@@ -6,8 +6,8 @@ import re
 import pytest
 from scapy.all import ARP, ICMP, Ether, rdpcap
 
-from conftest import Running, lab_with_wire, program, start_lab
-from labkit import answer_kinds, counters_moved, expected_kinds, linux_agreement, read_counters
+from conftest import Running, host_answers, lab_with_wire, program, start_lab
+from labkit import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("icmp.vec")
@@ -85,12 +85,7 @@ def test_resolves_before_sending(tmp_path):
 @pytest.fixture(scope="module")
 def ours_answers():
     """{vector: answer kinds} from pingd, the peer played by wire.py."""
-    with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
-        prog = Running(lab, [program("pingd")] + PINGD + ["-t", "120"])
-        answers = {v.name: answer_kinds(v.frame, wire.exchange(v.frame, 1000 if v.answer != "none" else 300, "first" if v.answer != "none" else "all"))
-                   for v in VECTORS}
-        prog.stop()
-    return answers
+    return host_answers("pingd", VECTORS)
 
 
 @pytest.mark.parametrize("vec", VECTORS, ids=str)
@@ -112,8 +107,8 @@ def test_linux_answers_and_counters(linux, vec):
     it names (and no other error counter)."""
     lab, wire = linux
     before = read_counters(lab, "target")
-    frames = wire.exchange(vec.frame, 1000 if vec.linux_answer != "none" else 300, "first" if vec.linux_answer != "none" else "all")
+    kinds = answer_to(wire, vec, vec.linux_answer)
     moved = counters_moved(before, read_counters(lab, "target"))
-    assert answer_kinds(vec.frame, frames) == expected_kinds(vec.linux_answer), vec.where
+    assert kinds == expected_kinds(vec.linux_answer), vec.where
     ok, why = linux_agreement(vec, moved)
     assert ok, f"{vec.where}: Linux {why}; moved {moved}"

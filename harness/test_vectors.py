@@ -4,7 +4,6 @@ Python, separate from lib/ and from scapy)."""
 import struct
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

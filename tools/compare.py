@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import (ERROR_COUNTERS, ROOT, Running, Wire, answer_kinds, counters_moved,  # noqa: E402
+from labkit import (ERROR_COUNTERS, ROOT, Running, Wire, answer_to, counters_moved,  # noqa: E402
                     expected_kinds, linux_agreement, ours_verdicts, read_counters, verdict_of_line)
 from vectors import frame_vectors  # noqa: E402
 
@@ -35,12 +35,6 @@ def sendable(files):
     return [v for v in frame_vectors(*files) if len(v.frame) >= 14]
 
 
-def exchange(wire, vec, answer):
-    """The answer kinds a target gave vec's frame (waiting briefly for none)."""
-    return answer_kinds(vec.frame, wire.exchange(vec.frame, 150 if answer == "none" else 1000,
-                                                 "all" if answer == "none" else "first"))
-
-
 def run_ours(build):
     """{vector name: our verdict or answer} from the chapter programs on a lab."""
     ours = {}
@@ -51,7 +45,7 @@ def run_ours(build):
             ours.update({name: verdict_of_line(line) for name, line in lines.items()})
         pingd = Running(lab, [str(build / "bin" / "pingd")] + HOST + ["-t", "300"])
         for vec in sendable(ANSWERED):
-            ours[vec.name] = exchange(wire, vec, vec.answer)
+            ours[vec.name] = answer_to(wire, vec, vec.answer)
         pingd.stop()
         wire.close()
     return ours
@@ -64,7 +58,7 @@ def run_linux(vectors):
         wire = Wire(lab, as_host=True)
         for vec in vectors:
             before = read_counters(lab, "target")
-            kinds = exchange(wire, vec, vec.linux_answer or "none")
+            kinds = answer_to(wire, vec, vec.linux_answer)
             linux[vec.name] = (counters_moved(before, read_counters(lab, "target")), kinds)
         wire.close()
     return linux

@@ -325,6 +325,15 @@ def icmp_data(pkt):
     return raw[pkt[IP].ihl * 4 + 8:pkt[IP].len]
 
 
+def answer_to(wire, vec, answer):
+    """Sends vec's frame and returns the answer kinds the target gave: for a
+    vector that expects an answer, as soon as one comes (1 s at most); for
+    one that expects none ("none"), whatever comes within 250 ms."""
+    silent = answer in (None, "none")
+    return answer_kinds(vec.frame, wire.exchange(vec.frame, 250 if silent else 1000,
+                                                 "all" if silent else "first"))
+
+
 def expected_kinds(answer):
     """The answer_kinds() a vector's "answer" line stands for."""
     return [] if answer in (None, "none") else [answer]
