@@ -56,6 +56,22 @@ def lab_with_wire(as_host=False, **kw):
         lab.down()
 
 
+@pytest.fixture(scope="module")
+def ours():
+    """(lab, wire) for an observer program of ours on target0: the target
+    kernel holds no address, the peer is raw.  One lab per test module."""
+    with lab_with_wire(target="ours", peer="raw") as lab_wire:
+        yield lab_wire
+
+
+@pytest.fixture(scope="module")
+def linux():
+    """(lab, wire) with the Linux kernel at 192.0.2.2 on target0 and a raw
+    peer.  One lab per test module."""
+    with lab_with_wire(target="linux", peer="raw") as lab_wire:
+        yield lab_wire
+
+
 def host_answers(prog, vectors):
     """{vector name: answer kinds} from our host program prog (arpd, pingd)
     at 192.0.2.2, each vector's frame sent by wire.py playing 192.0.2.1."""

@@ -5,19 +5,12 @@ import re
 import pytest
 from scapy.all import IP, Ether
 
-from conftest import assert_linux_agrees, lab_with_wire, program
+from conftest import assert_linux_agrees, program
 from labkit import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("ipv4.vec", "truncation.vec")
 SENDABLE = [v for v in VECTORS if len(v.frame) >= 14]  # a packet socket cannot send less
-
-
-@pytest.fixture(scope="module")
-def ours():
-    """Our program's lab: the target kernel holds no address; the peer is raw."""
-    with lab_with_wire(target="ours", peer="raw") as lab_wire:
-        yield lab_wire
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +63,6 @@ def test_ours_counts_every_drop(ours_lines):
         want = sum(v.verdict == reason for v in SENDABLE)
         assert int(counts.get(reason, 0)) == want, f"{reason}: counted {counts.get(reason)}, sent {want}"
     assert int(counts["frames_in"]) == len(SENDABLE)
-
-
-@pytest.fixture(scope="module")
-def linux():
-    """The Linux kernel holds 192.0.2.2 on target0; the peer is raw."""
-    with lab_with_wire(target="linux", peer="raw") as lab_wire:
-        yield lab_wire
 
 
 LINUX_VECTORS = [v for v in SENDABLE if v.linux_counters is not None]

@@ -6,20 +6,13 @@ import re
 import pytest
 from scapy.all import ICMP, IP, TCP, UDP, Ether
 
-from conftest import Running, assert_linux_agrees, lab_with_wire, program, start_lab
+from conftest import Running, assert_linux_agrees, program, start_lab
 from labkit import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 L4 = frame_vectors("l4.vec")
 IP_CKSUM = [v for v in frame_vectors("ipv4.vec") if v.verdict in ("ok", "ip4_bad_checksum")]
 VECTORS = L4 + IP_CKSUM
-
-
-@pytest.fixture(scope="module")
-def ours():
-    """Our program's lab: the target kernel holds no address; the peer is raw."""
-    with lab_with_wire(target="ours", peer="raw") as lab_wire:
-        yield lab_wire
 
 
 @pytest.fixture(scope="module")
@@ -68,13 +61,6 @@ def test_ours_should_be_matches_scapy(ours_lines, vec):
     layer = {"ip4": IP, "icmp": ICMP, "udp": UDP, "tcp": TCP}[vec.verdict.split("_")[0]]
     want = right_checksum(vec.frame, layer)
     assert ours_lines[vec.name].endswith(f"should be 0x{want:04x}"), ours_lines[vec.name]
-
-
-@pytest.fixture(scope="module")
-def linux():
-    """The Linux kernel holds 192.0.2.2 on target0; the peer is raw."""
-    with lab_with_wire(target="linux", peer="raw") as lab_wire:
-        yield lab_wire
 
 
 @pytest.mark.parametrize("vec", L4, ids=str)

@@ -3,6 +3,16 @@
  */
 #include "tcpip/dev.h"
 
+#include <time.h>
+
+uint64_t dev_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int dev_recv(struct dev *dev, struct frame *frames, int max)
 {
 	return dev->ops->recv(dev, frames, max);

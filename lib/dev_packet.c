@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tcpip/dev.h"
@@ -31,15 +30,6 @@ struct dev_packet {
 	int keep_outgoing;
 	char ifname[IF_NAMESIZE];
 };
-
-/* Microseconds since the epoch, now. */
-static uint64_t dev_packet_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Reads the PACKET_AUXDATA control message of msg into *aux; returns 0, or
  * -1 if the kernel sent none. */
@@ -80,7 +70,7 @@ static enum recv_result dev_packet_recv_one(struct dev_packet *dp, struct frame 
 		return RECV_SKIPPED;
 	frame->wire_len = (size_t)got;
 	frame->len = (size_t)got > frame->cap ? frame->cap : (size_t)got;
-	frame->ts_us = dev_packet_now_us();
+	frame->ts_us = dev_now_us();
 	frame->flags = 0;
 	if (dev_packet_auxdata(&msg, &aux) == 0 && (aux.tp_status & TP_STATUS_CSUMNOTREADY))
 		frame->flags |= FRAME_CSUM_PARTIAL;

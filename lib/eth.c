@@ -8,6 +8,9 @@
 
 #include "tcpip/bytes.h"
 
+const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+const uint8_t eth_zero[ETH_ADDR_LEN];
+
 enum drop_reason eth_check(const uint8_t *frame, size_t len)
 {
 	(void)frame;

@@ -193,7 +193,6 @@ const char *ip4_proto_name(uint8_t proto)
 int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
 	       const uint8_t *payload, size_t len)
 {
-	static const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 	struct ip4_hdr hdr = {.tos = 0, .id = st->ip4_id++, .frag = IP4_FLAG_DF,
 			      .ttl = TCPIP_IP4_TTL, .proto = proto, .src = st->cfg.ip4_addr,
 			      .dst = dst};

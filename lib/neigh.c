@@ -10,9 +10,6 @@
 
 #include "stack_impl.h"
 
-static const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t eth_zero[ETH_ADDR_LEN];
-
 const char *neigh_state_name(enum neigh_state state)
 {
 	switch (state) {

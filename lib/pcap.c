@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tcpip/config.h"
 #include "tcpip/dev.h"
@@ -103,20 +102,11 @@ struct dev_tee {
 	struct pcap_writer *pw;
 };
 
-/* Microseconds since the epoch, for frames that carry no receive time. */
-static uint64_t pcap_tee_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Writes frames[0..n) to the tee's file; a failed write is kept for close. */
 static void pcap_tee_write(struct dev_tee *tee, const struct frame *frames, int n)
 {
 	for (int i = 0; i < n; i++) {
-		uint64_t ts = frames[i].ts_us ? frames[i].ts_us : pcap_tee_now_us();
+		uint64_t ts = frames[i].ts_us ? frames[i].ts_us : dev_now_us();
 
 		pcap_write(tee->pw, ts, frames[i].data, frames[i].len,
 			   frames[i].wire_len > frames[i].len ? frames[i].wire_len : frames[i].len);

@@ -357,22 +357,13 @@ static int prog_stack_tx(void *ctx, const uint8_t *data, size_t len)
 	return dev_send(ps->dev, &frame, 1) == 1 ? 0 : -1;
 }
 
-/* The wall clock in microseconds, for the time printed before an event. */
-static uint64_t prog_wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* stack_event_fn of a host: "TIME text" on stdout. */
 static void prog_stack_event(void *ctx, const struct stack_event *ev)
 {
 	char when[16], text[160];
 
 	(void)ctx;
-	printf("%s %s\n", prog_time(prog_wall_us(), when), stack_event_text(ev, text, sizeof text));
+	printf("%s %s\n", prog_time(dev_now_us(), when), stack_event_text(ev, text, sizeof text));
 	fflush(stdout);
 }
 

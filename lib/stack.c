@@ -18,9 +18,6 @@
 
 #define ETH_MIN_FRAME 60 /* RFC 894: 46 data bytes at least, padded */
 
-static const uint8_t eth_broadcast[ETH_ADDR_LEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-static const uint8_t eth_zero[ETH_ADDR_LEN];
-
 struct stack *stack_new(const struct stack_cfg *cfg)
 {
 	struct stack *st = calloc(1, sizeof *st);

@@ -51,6 +51,10 @@ struct dev {
 	uint8_t mac[6];    /* the interface's MAC (all zero if it has none) */
 };
 
+/* The wall clock in microseconds since the Unix epoch: the receive time of
+ * a frame, and the time a program prints beside an event. */
+uint64_t dev_now_us(void);
+
 /* Receives, sends, closes through the device's ops (close accepts NULL and
  * returns the device's verdict: 0, or -1 if something was lost). */
 int dev_recv(struct dev *dev, struct frame *frames, int max);

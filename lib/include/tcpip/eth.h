@@ -20,6 +20,10 @@
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_IPV6 0x86dd
 
+/* ff:ff:ff:ff:ff:ff, every station; and 00:00:00:00:00:00, no address. */
+extern const uint8_t eth_broadcast[ETH_ADDR_LEN];
+extern const uint8_t eth_zero[ETH_ADDR_LEN];
+
 /* The Ethernet header in host order. */
 struct eth_hdr {
 	uint8_t dst[ETH_ADDR_LEN];
