@@ -7,6 +7,7 @@
 
 #include "tcpip/neigh.h"
 #include "tcpip/stack.h"
+#include "tcpip/tcp.h"
 
 /* Words the ARP events. */
 static void event_arp_text(const struct stack_event *ev, const char *addr, const char *target,
@@ -60,6 +61,38 @@ static void event_neigh_text(const struct stack_event *ev, const char *addr, con
 	}
 }
 
+/* Words the TCP events: "tcp :LOCAL PEER:PORT what". */
+static void event_tcp_text(const struct stack_event *ev, const char *addr, char *out, size_t cap)
+{
+	static const char *const what[] = {
+		[EV_TCP_ACCEPTED] = "accepted", [EV_TCP_CONNECTED] = "connected",
+		[EV_TCP_REFUSED] = "refused (reset by the peer)",
+		[EV_TCP_TIMEOUT] = "timed out (no answer to our retransmissions)",
+		[EV_TCP_RESET] = "reset by the peer", [EV_TCP_EOF] = "peer sent FIN (end of its data)",
+	};
+	int used = snprintf(out, cap, "tcp :%u %s:%u ", ev->local_port, addr, ev->port);
+	size_t at = used < 0 || (size_t)used >= cap ? cap - 1 : (size_t)used;
+
+	switch (ev->kind) {
+	case EV_TCP_STATE:
+		snprintf(out + at, cap - at, "%s -> %s", tcp_state_name((enum tcp_state)ev->old_state),
+			 tcp_state_name((enum tcp_state)ev->state));
+		break;
+	case EV_TCP_RST_OUT:
+		snprintf(out + at, cap - at, "reset sent (%s)", ev->why);
+		break;
+	case EV_TCP_CHALLENGE:
+		snprintf(out + at, cap - at, "challenge ACK sent (%s)", ev->why);
+		break;
+	case EV_TCP_DROPPED:
+		snprintf(out + at, cap - at, "segment dropped (%s)", ev->why);
+		break;
+	default:
+		snprintf(out + at, cap - at, "%s", what[ev->kind]);
+		break;
+	}
+}
+
 char *stack_event_text(const struct stack_event *ev, char *out, size_t cap)
 {
 	char addr[16], target[16], mac[18];
@@ -71,6 +104,8 @@ char *stack_event_text(const struct stack_event *ev, char *out, size_t cap)
 		event_arp_text(ev, addr, target, mac, out, cap);
 	else if (ev->kind <= EV_NEIGH_FAILED)
 		event_neigh_text(ev, addr, mac, out, cap);
+	else if (ev->kind >= EV_TCP_STATE)
+		event_tcp_text(ev, addr, out, cap);
 	else if (ev->kind == EV_ECHO_REPLIED)
 		snprintf(out, cap, "icmp echo from %s id %u seq %u, %zu data bytes: replied", addr,
 			 ev->id, ev->seq, ev->len);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,10 +41,12 @@ static void prog_help(const struct prog_opts *opts)
 	       "  -t SECONDS       stop after SECONDS (default: no limit)\n"
 	       "  -v               verbose: capability sets; from chapter 2 on, the\n"
 	       "                   stack's counters at exit\n"
-	       "%s"
+	       "%s%s"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about,
-	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n" : "");
+	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n" : "",
+	       opts->tcp ? "  -p PORT          listen on TCP port PORT (may be given up to 8 times)\n"
+			 : "");
 	exit(PROG_EXIT_OK);
 }
 
@@ -90,7 +93,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 
 	opts->prefix_len = -1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:a:c:t:v", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:a:c:t:vp:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i': opts->iface = optarg; break;
 		case 'a':
@@ -113,6 +116,13 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
 				prog_usage_error(opts, opts->host ? "--resolve wants an address"
 								  : "unknown option");
+			break;
+		case 'p':
+			if (!opts->tcp || prog_parse_number(optarg, &number) < 0 || number < 1 ||
+			    number > 65535 || number != (long)number || opts->port_count >= PROG_MAX_PORTS)
+				prog_usage_error(opts, opts->tcp ? "-p wants a port, 1 to 65535, at most 8 times"
+								 : "unknown option");
+			opts->ports[opts->port_count++] = (uint16_t)number;
 			break;
 		case 'h': prog_help(opts); break;
 		case ':': prog_usage_error(opts, "an option is missing its value"); break;
@@ -277,8 +287,9 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 	struct frame frames[TCPIP_BATCH];
 	uint64_t deadline = opts->timeout_s > 0 ? prog_now_ms() + (uint64_t)(opts->timeout_s * 1000)
 						: UINT64_MAX;
-	struct pollfd pfd[2] = {{.fd = dev->fd, .events = POLLIN},
-				{.fd = prog_signal_fd(), .events = POLLIN}};
+	struct pollfd pfd[3] = {{.fd = dev->fd, .events = POLLIN},
+				{.fd = prog_signal_fd(), .events = POLLIN},
+				{.fd = opts->on_stdin ? STDIN_FILENO : -1, .events = POLLIN}};
 	long handled = 0;
 	int rc = 0;
 
@@ -290,7 +301,7 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 	while (prog_now_ms() < deadline) {
 		int got;
 
-		if (poll(pfd, 2, prog_wait_ms(deadline, st)) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, prog_wait_ms(deadline, st)) < 0 && errno != EINTR) {
 			fprintf(stderr, "%s: poll failed: %s\n", opts->name, strerror(errno));
 			rc = -1;
 			break;
@@ -299,6 +310,8 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 			break; /* SIGINT or SIGTERM: stop cleanly, so -v still reports */
 		if (st)
 			stack_poll(st, prog_now_ms());
+		if ((pfd[2].revents & (POLLIN | POLLHUP)) && !opts->on_stdin(ctx))
+			break;
 		got = dev_recv(dev, frames, TCPIP_BATCH);
 		if (got < 0) {
 			fprintf(stderr, "%s: receive failed: %s\n", opts->name, strerror(errno));
@@ -335,6 +348,17 @@ void prog_print_counters(const struct prog_opts *opts, const struct stack *st)
 			(unsigned long long)c->out_no_route, (unsigned long long)c->out_too_big,
 			(unsigned long long)c->out_queue_full, (unsigned long long)c->out_unresolved,
 			(unsigned long long)c->out_tx_failed);
+	if (c->tcp_in || c->tcp_out)
+		fprintf(stderr,
+			"; tcp: in %llu, out %llu, resets out %llu, retransmits %llu, challenge acks "
+			"%llu (%llu over the limit), backlog drops %llu, table full %llu, text not "
+			"taken %llu",
+			(unsigned long long)c->tcp_in, (unsigned long long)c->tcp_out,
+			(unsigned long long)c->tcp_rsts_out, (unsigned long long)c->tcp_retransmits,
+			(unsigned long long)c->tcp_challenge_acks,
+			(unsigned long long)c->tcp_challenge_limited,
+			(unsigned long long)c->tcp_backlog_drops, (unsigned long long)c->tcp_table_full,
+			(unsigned long long)c->tcp_text_dropped);
 	fputc('\n', stderr);
 }
 
@@ -357,14 +381,19 @@ static int prog_stack_tx(void *ctx, const uint8_t *data, size_t len)
 	return dev_send(ps->dev, &frame, 1) == 1 ? 0 : -1;
 }
 
-/* stack_event_fn of a host: "TIME text" on stdout. */
-static void prog_stack_event(void *ctx, const struct stack_event *ev)
+void prog_print_event(const struct stack_event *ev)
 {
 	char when[16], text[160];
 
-	(void)ctx;
 	printf("%s %s\n", prog_time(dev_now_us(), when), stack_event_text(ev, text, sizeof text));
 	fflush(stdout);
+}
+
+/* stack_event_fn of a host: "TIME text" on stdout. */
+static void prog_stack_event(void *ctx, const struct stack_event *ev)
+{
+	(void)ctx;
+	prog_print_event(ev);
 }
 
 /* stack_rx_fn of a host: a line for each frame the stack dropped. */
@@ -380,6 +409,16 @@ static void prog_stack_drop(void *ctx, const struct stack_rx *rx)
 	fflush(stdout);
 }
 
+/* Fills key with random bytes (getrandom(2)); the stack's ISNs depend on
+ * nobody else knowing them (RFC 6528).  Exits 1 if the kernel gives none. */
+static void prog_secret(uint8_t key[16])
+{
+	if (getrandom(key, 16, 0) != 16) {
+		fprintf(stderr, "getrandom failed: %s\n", strerror(errno));
+		exit(PROG_EXIT_RUNTIME);
+	}
+}
+
 /* The stack's configuration for opts: an observer, or a host on dev. */
 static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog_stack *ps,
 				       stack_rx_fn on_rx)
@@ -392,7 +431,9 @@ static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog
 		cfg.answer_echo = opts->answer_echo;
 		cfg.tx = prog_stack_tx;
 		cfg.tx_ctx = ps;
-		cfg.on_event = prog_stack_event;
+		cfg.on_event = opts->on_event ? opts->on_event : prog_stack_event;
+		cfg.event_ctx = ps;
+		prog_secret(cfg.secret);
 		cfg.on_rx = on_rx ? on_rx : prog_stack_drop;
 	}
 	return cfg;
@@ -400,7 +441,7 @@ static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog
 
 int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
 {
-	struct prog_stack ps = {.dev = prog_open_dev(opts)};
+	struct prog_stack ps = {.dev = prog_open_dev(opts), .user = opts->user};
 	struct stack_cfg cfg = prog_stack_cfg(opts, &ps, on_rx);
 	int rc;
 
@@ -415,7 +456,9 @@ int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx)
 		if (opts->resolve && stack_resolve(ps.st, prog_now_ms(), opts->resolve) < 0)
 			fprintf(stderr, "%s: cannot resolve: not on our link\n", opts->name);
 	}
-	rc = prog_loop(opts, ps.dev, ps.st, prog_stack_frame, &ps);
+	rc = opts->on_start ? opts->on_start(&ps) : 0;
+	if (rc == 0)
+		rc = prog_loop(opts, ps.dev, ps.st, prog_stack_frame, &ps);
 	if (opts->verbose)
 		prog_print_counters(opts, ps.st);
 	if (prog_close_dev(opts, ps.dev) < 0)

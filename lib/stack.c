@@ -5,7 +5,7 @@
  *
  * Input runs layer by layer: Ethernet, then ARP (arp.c) or IPv4 (RFC 791,
  * RFC 1122 3.2.1), then the transport's first gate (l4.h) and, for a host,
- * ICMP (icmp.c).  Each layer either hands the rest on or names why the frame
+ * ICMP (icmp.c) and TCP (tcp_input.c).  Each layer either hands the rest on or names why the frame
  * stops there; the name is counted and given to the program's on_rx.
  * A stack with no address is an observer (chapters 1-3): it checks and
  * names, and never answers.
@@ -121,6 +121,26 @@ static bool stack_mac_is_ours(const struct stack *st, const uint8_t *dst)
 	       memcmp(dst, eth_broadcast, ETH_ADDR_LEN) == 0;
 }
 
+/* TCP: the gate and the options, then, for a host, the segment's arrival
+ * (RFC 9293 3.10.7). */
+static enum drop_reason stack_tcp_input(struct stack *st, stack_time_ms now, struct stack_rx *rx,
+					const uint8_t *seg, size_t len)
+{
+	enum drop_reason reason = tcp_check(&rx->ip4, seg, len, &rx->l4);
+
+	if (reason == DROP_NONE)
+		reason = tcp_parse(seg, len, &rx->tcp);
+	if (reason != DROP_NONE)
+		return reason;
+	rx->has_tcp = true;
+	if (st->cfg.ip4_addr == 0)
+		return DROP_NONE;
+	if (rx->ip4.dst != st->cfg.ip4_addr) /* MUST-57: never to a broadcast */
+		return DROP_TCP_BROADCAST;
+	tcp_input(st, now, &rx->ip4, &rx->tcp, len - rx->tcp.hdr_len);
+	return DROP_NONE;
+}
+
 /* The transport's first gate for the packet described by rx->ip4, whose
  * payload is payload[0..len); then, for a host, ICMP. */
 static enum drop_reason stack_l4_input(struct stack *st, stack_time_ms now, struct stack_rx *rx,
@@ -136,7 +156,7 @@ static enum drop_reason stack_l4_input(struct stack *st, stack_time_ms now, stru
 			reason = icmp_input(st, now, &rx->ip4, payload, len);
 		return reason;
 	case IPPROTO_NUM_UDP: return udp_check(&rx->ip4, payload, len, &rx->l4);
-	case IPPROTO_NUM_TCP: return tcp_check(&rx->ip4, payload, len, &rx->l4);
+	case IPPROTO_NUM_TCP: return stack_tcp_input(st, now, rx, payload, len);
 	default: rx->has_l4 = false; return DROP_IP4_UNKNOWN_PROTOCOL;
 	}
 }
@@ -209,11 +229,14 @@ enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t 
 void stack_poll(struct stack *st, stack_time_ms now)
 {
 	neigh_poll(st, now);
+	tcp_poll(st, now);
 }
 
 stack_time_ms stack_next_deadline(const struct stack *st)
 {
-	return neigh_next_deadline(st);
+	stack_time_ms neigh = neigh_next_deadline(st), tcp = tcp_next_deadline(st);
+
+	return neigh < tcp ? neigh : tcp;
 }
 
 int stack_resolve(struct stack *st, stack_time_ms now, uint32_t addr)

@@ -11,6 +11,7 @@
 #include "tcpip/config.h"
 #include "tcpip/neigh.h"
 #include "tcpip/stack.h"
+#include "tcpip/tcp.h"
 
 struct neigh_entry {
 	enum neigh_state state;      /* NEIGH_NONE: the slot is free */
@@ -31,6 +32,37 @@ struct neigh_pending {
 	uint8_t pkt[TCPIP_MTU];
 };
 
+/* A connection's transmission control block (RFC 9293 3.3.1).  A slot whose
+ * state is TCP_CLOSED is free. */
+struct tcp_tcb {
+	enum tcp_state state;
+	uint32_t remote_addr;
+	uint16_t local_port, remote_port;
+	uint16_t hash_next;          /* the next TCB in this bucket, as index + 1; 0: none */
+	int listener;                /* the listener that made it (passive open), or -1 */
+	bool app_closed;             /* the application called close: no more text is wanted */
+	/* Send sequence space (RFC 9293 3.3.1, figure 3). */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t max_snd_wnd;        /* the largest window the peer offered (RFC 5961 5.2) */
+	uint16_t snd_mss;            /* the most we send in one segment */
+	bool fin_queued;             /* our FIN is due, or sent: it takes sequence snd_fin */
+	uint32_t snd_fin;
+	/* Receive sequence space (figure 4). */
+	uint32_t irs, rcv_nxt, rcv_wnd;
+	/* The one timer: retransmission (SYN, SYN-ACK, FIN) or, in TIME-WAIT, 2 MSL. */
+	stack_time_ms timer_at;      /* STACK_NO_DEADLINE: not running */
+	uint32_t rto_ms;
+	unsigned retries;            /* retransmissions so far */
+};
+
+/* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
+struct tcp_listener {
+	bool used;
+	uint16_t port;
+	unsigned backlog;            /* half-open connections allowed */
+	unsigned half_open;          /* connections in SYN-RECEIVED made by it */
+};
+
 struct stack {
 	struct stack_cfg cfg;
 	struct stack_counters counters;
@@ -39,6 +71,12 @@ struct stack {
 	uint64_t pending_order;      /* the next pending packet's order */
 	uint16_t ip4_id;             /* the next IPv4 identification */
 	uint8_t tx_frame[TCPIP_FRAME_MAX];
+	struct tcp_tcb tcb[TCPIP_TCP_CONNS];
+	uint16_t tcp_hash[TCPIP_TCP_HASH_BUCKETS];   /* first TCB of each bucket, index + 1 */
+	struct tcp_listener listeners[TCPIP_TCP_LISTENERS];
+	uint32_t tcp_ephemeral_next;  /* RFC 6056 algorithm 3's counter */
+	stack_time_ms challenge_second; /* the second challenge_acks counts in */
+	unsigned challenge_acks;
 };
 
 /* Sends payload[0..len) in an Ethernet frame to dst with EtherType type.
@@ -93,5 +131,61 @@ int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
 /* ICMP input (icmp.c) for a packet that passed icmp_check(). */
 enum drop_reason icmp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
 			    const uint8_t *msg, size_t len);
+
+/* TCP (tcp.c, tcp_input.c).  tcp_input() takes a segment that passed
+ * tcp_check() and tcp_parse(), addressed to us: RFC 9293 3.10.7. */
+void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
+	       const struct tcp_hdr *seg, size_t text_len);
+
+/* Runs the TCP timers due at now; the earliest one still pending. */
+void tcp_poll(struct stack *st, stack_time_ms now);
+stack_time_ms tcp_next_deadline(const struct stack *st);
+
+/* The connection of a four-tuple, or NULL. */
+struct tcp_tcb *tcp_lookup(struct stack *st, uint32_t remote_addr, uint16_t remote_port,
+			   uint16_t local_port);
+
+/* The listener on port, or NULL. */
+struct tcp_listener *tcp_listener_of(struct stack *st, uint16_t port);
+
+/* A new TCB for the four-tuple, its ISS chosen (RFC 9293 3.4.1) and hashed
+ * in, still CLOSED: the caller moves it to its first state with
+ * tcp_set_state() at once.  NULL (counted) if the table is full. */
+struct tcp_tcb *tcp_tcb_new(struct stack *st, stack_time_ms now, uint32_t remote_addr,
+			    uint16_t remote_port, uint16_t local_port);
+
+/* Moves tcb to state, telling the program; to TCP_CLOSED frees it. */
+void tcp_set_state(struct stack *st, struct tcp_tcb *tcb, enum tcp_state state);
+
+/* Tells the program about tcb with an event of kind (accepted, reset ...). */
+void tcp_emit_event(struct stack *st, const struct tcp_tcb *tcb, enum stack_event_kind kind);
+
+/* Sends a segment on tcb: seq, the control bits flags (ACK carries
+ * rcv_nxt), our window; a SYN carries our MSS.  Returns 0 or -1. */
+int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+	     uint8_t flags);
+
+/* Sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4). */
+int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* Sends a challenge ACK (RFC 5961 3.2, 4.2), at most
+ * TCPIP_TCP_CHALLENGE_ACKS_PER_S a second (RFC 5961 7). */
+void tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* The reset RFC 9293 3.10.7.1 owes seg, which no connection wanted: none for
+ * a RST; <SEQ=SEG.ACK><CTL=RST> if it has ACK, else <SEQ=0><ACK=SEG.SEQ+
+ * SEG.LEN><CTL=RST,ACK>.  why is told to the program. */
+void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
+		    const struct tcp_hdr *seg, size_t text_len, const char *why);
+
+/* Starts (or restarts) tcb's retransmission timer at its current RTO. */
+void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now);
+
+/* Enters TIME-WAIT, or restarts its 2 MSL (RFC 9293 3.10.7.4, MUST-13). */
+void tcp_time_wait(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* The send MSS from the peer's option (536 when absent, MUST-15), never more
+ * than our link allows (MUST-16) or less than TCPIP_TCP_MIN_MSS. */
+uint16_t tcp_snd_mss(const struct tcp_opts *opts);
 
 #endif

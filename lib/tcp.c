@@ -1,23 +1,465 @@
 /*
- * tcp.c - TCP (RFC 9293).  Chapter 3: the header gate and the checksum over
- * the pseudo-header (RFC 9293 3.1, MUST-2, MUST-3).  Chapter 6 adds the rest.
+ * tcp.c - TCP connections (RFC 9293): the TCB table, the initial sequence
+ * number, sending segments and resets, the timers, and the calls a program
+ * makes (listen, connect, close, abort).  Segment arrival is tcp_input.c.
+ *
+ * The table holds TCPIP_TCP_CONNS TCBs, found through TCPIP_TCP_HASH_BUCKETS
+ * chains keyed by SipHash of the four-tuple.  Each TCB has one timer:
+ * retransmission of SYN, SYN-ACK or FIN (RFC 6298: 1 s, doubling, a bounded
+ * number of tries), or in TIME-WAIT its 2 MSL.
+ * Limits (chapter 6): no text is sent or accepted; IPv4 and one address.
  */
+#include <string.h>
+
+#include "stack_impl.h"
 #include "tcpip/bytes.h"
 #include "tcpip/cksum.h"
-#include "tcpip/l4.h"
+#include "tcpip/siphash.h"
 
-enum drop_reason tcp_check(const struct ip4_hdr *ip, const uint8_t *seg, size_t len,
-			   struct l4_sum *sum)
+#define TCP_DEFAULT_MSS 536  /* RFC 9293 3.7.1, MUST-15 */
+#define TCP_NO_LISTENER (-1)
+
+const char *tcp_state_name(enum tcp_state state)
 {
-	uint32_t pseudo;
+	static const char *const names[] = {
+		"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+		"FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+	};
 
-	if (len < TCP_MIN_HDR_LEN)
-		return DROP_TCP_TRUNCATED;
-	/* The caller passes the IP payload, so len fits in 16 bits. */
-	pseudo = cksum_pseudo4(ip->src, ip->dst, IPPROTO_NUM_TCP, (uint16_t)len);
-	sum->received = get_be16(seg + 16);
-	sum->expected = cksum_expected(pseudo, seg, len, 16);
-	if (cksum_finish(cksum_add(pseudo, seg, len)) != 0)
-		return DROP_TCP_BAD_CHECKSUM;
-	return DROP_NONE;
+	return (unsigned)state < TCP_STATE__COUNT ? names[state] : "?";
+}
+
+/* SipHash of the four-tuple and a tag (1: ISN, 2: bucket, 3: port offset),
+ * under the stack's secret. */
+static uint64_t tcp_tuple_hash(const struct stack *st, uint32_t remote_addr,
+			       uint16_t remote_port, uint16_t local_port, uint8_t tag)
+{
+	uint8_t tuple[13];
+
+	put_be32(tuple, st->cfg.ip4_addr);
+	put_be32(tuple + 4, remote_addr);
+	put_be16(tuple + 8, local_port);
+	put_be16(tuple + 10, remote_port);
+	tuple[12] = tag;
+	return siphash24(st->cfg.secret, tuple, sizeof tuple);
+}
+
+/* The bucket of a four-tuple. */
+static size_t tcp_bucket(const struct stack *st, uint32_t remote_addr, uint16_t remote_port,
+			 uint16_t local_port)
+{
+	return tcp_tuple_hash(st, remote_addr, remote_port, local_port, 2) % TCPIP_TCP_HASH_BUCKETS;
+}
+
+struct tcp_tcb *tcp_lookup(struct stack *st, uint32_t remote_addr, uint16_t remote_port,
+			   uint16_t local_port)
+{
+	uint16_t next = st->tcp_hash[tcp_bucket(st, remote_addr, remote_port, local_port)];
+
+	/* Each TCB is in one chain once, so the walk ends within the table. */
+	for (unsigned steps = 0; next != 0 && steps < TCPIP_TCP_CONNS; steps++) {
+		struct tcp_tcb *tcb = &st->tcb[next - 1];
+
+		if (tcb->remote_addr == remote_addr && tcb->remote_port == remote_port &&
+		    tcb->local_port == local_port)
+			return tcb;
+		next = tcb->hash_next;
+	}
+	return NULL;
+}
+
+/* Takes tcb out of its hash chain. */
+static void tcp_unhash(struct stack *st, struct tcp_tcb *tcb)
+{
+	uint16_t *link = &st->tcp_hash[tcp_bucket(st, tcb->remote_addr, tcb->remote_port,
+						  tcb->local_port)];
+	uint16_t self = (uint16_t)(tcb - st->tcb + 1);
+
+	for (unsigned steps = 0; *link != 0 && steps < TCPIP_TCP_CONNS; steps++) {
+		if (*link == self) {
+			*link = tcb->hash_next;
+			return;
+		}
+		link = &st->tcb[*link - 1].hash_next;
+	}
+}
+
+/* RFC 9293 3.4.1 (MUST-8, MUST-9) and RFC 6528: ISN = M + F(4-tuple, key),
+ * M a clock ticking every 4 microseconds, F a keyed pseudorandom function. */
+static uint32_t tcp_isn(const struct stack *st, stack_time_ms now, uint32_t remote_addr,
+			uint16_t remote_port, uint16_t local_port)
+{
+	uint32_t clock_4us = (uint32_t)(now * 250);
+
+	return clock_4us + (uint32_t)tcp_tuple_hash(st, remote_addr, remote_port, local_port, 1);
+}
+
+struct tcp_tcb *tcp_tcb_new(struct stack *st, stack_time_ms now, uint32_t remote_addr,
+			    uint16_t remote_port, uint16_t local_port)
+{
+	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++) {
+		struct tcp_tcb *tcb = &st->tcb[i];
+		size_t bucket;
+
+		if (tcb->state != TCP_CLOSED)
+			continue;
+		bucket = tcp_bucket(st, remote_addr, remote_port, local_port);
+		*tcb = (struct tcp_tcb){.remote_addr = remote_addr,
+					.remote_port = remote_port, .local_port = local_port,
+					.hash_next = st->tcp_hash[bucket],
+					.listener = TCP_NO_LISTENER, .rcv_wnd = TCPIP_TCP_RCV_WND,
+					.snd_mss = TCP_DEFAULT_MSS, .timer_at = STACK_NO_DEADLINE,
+					.rto_ms = TCPIP_TCP_RTO_INIT_MS};
+		tcb->iss = tcp_isn(st, now, remote_addr, remote_port, local_port);
+		tcb->snd_una = tcb->iss;
+		tcb->snd_nxt = tcb->iss;
+		st->tcp_hash[bucket] = (uint16_t)(i + 1);
+		return tcb;
+	}
+	st->counters.tcp_table_full++;
+	return NULL;
+}
+
+void tcp_emit_event(struct stack *st, const struct tcp_tcb *tcb, enum stack_event_kind kind)
+{
+	struct stack_event ev = {.kind = kind, .addr = tcb->remote_addr,
+				 .target = st->cfg.ip4_addr, .conn = (int)(tcb - st->tcb),
+				 .port = tcb->remote_port, .local_port = tcb->local_port,
+				 .state = (int)tcb->state};
+
+	stack_emit(st, &ev);
+}
+
+void tcp_set_state(struct stack *st, struct tcp_tcb *tcb, enum tcp_state state)
+{
+	struct stack_event ev = {.kind = EV_TCP_STATE, .addr = tcb->remote_addr,
+				 .target = st->cfg.ip4_addr, .conn = (int)(tcb - st->tcb),
+				 .port = tcb->remote_port, .local_port = tcb->local_port,
+				 .state = (int)state, .old_state = (int)tcb->state};
+	struct tcp_listener *listener = tcb->listener >= 0 ? &st->listeners[tcb->listener] : NULL;
+
+	if (tcb->state == state)
+		return;
+	/* A half-open connection leaves its listener's backlog. */
+	if (tcb->state == TCP_SYN_RECEIVED && listener && listener->half_open > 0)
+		listener->half_open--;
+	if (state == TCP_SYN_RECEIVED && listener)
+		listener->half_open++;
+	tcb->state = state;
+	stack_emit(st, &ev);
+	if (state == TCP_CLOSED)
+		tcp_unhash(st, tcb);
+}
+
+uint16_t tcp_snd_mss(const struct tcp_opts *opts)
+{
+	uint16_t mss = opts->has_mss ? opts->mss : TCP_DEFAULT_MSS;
+
+	if (mss > TCPIP_MTU - 40)
+		mss = TCPIP_MTU - 40;
+	return mss < TCPIP_TCP_MIN_MSS ? TCPIP_TCP_MIN_MSS : mss;
+}
+
+/* Builds the segment hdr (no text) and hands it to IPv4 for dst. */
+static int tcp_output(struct stack *st, stack_time_ms now, uint32_t dst,
+		      const struct tcp_hdr *hdr)
+{
+	uint8_t seg[TCP_MAX_HDR_LEN];
+	size_t len = tcp_emit(hdr, seg, sizeof seg);
+	uint32_t pseudo = cksum_pseudo4(st->cfg.ip4_addr, dst, IPPROTO_NUM_TCP, (uint16_t)len);
+
+	put_be16(seg + 16, cksum_finish(cksum_add(pseudo, seg, len)));
+	st->counters.tcp_out++;
+	if (hdr->flags & TCP_RST)
+		st->counters.tcp_rsts_out++;
+	return ip4_output(st, now, dst, IPPROTO_NUM_TCP, seg, len);
+}
+
+int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+	     uint8_t flags)
+{
+	struct tcp_hdr hdr = {.sport = tcb->local_port, .dport = tcb->remote_port, .seq = seq,
+			      .flags = flags, .win = (uint16_t)tcb->rcv_wnd};
+
+	if (flags & TCP_ACK)
+		hdr.ack = tcb->rcv_nxt;
+	if (flags & TCP_SYN) { /* MUST-14: our MSS, from the link's MTU */
+		hdr.opts.has_mss = true;
+		hdr.opts.mss = TCPIP_MTU - 40;
+	}
+	return tcp_output(st, now, tcb->remote_addr, &hdr);
+}
+
+int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	return tcp_send(st, now, tcb, tcb->snd_nxt, TCP_ACK);
+}
+
+void tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	if (now / 1000 != st->challenge_second) {
+		st->challenge_second = now / 1000;
+		st->challenge_acks = 0;
+	}
+	if (st->challenge_acks >= TCPIP_TCP_CHALLENGE_ACKS_PER_S) {
+		st->counters.tcp_challenge_limited++;
+		return;
+	}
+	st->challenge_acks++;
+	st->counters.tcp_challenge_acks++;
+	tcp_send_ack(st, now, tcb);
+}
+
+void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
+		    const struct tcp_hdr *seg, size_t text_len, const char *why)
+{
+	struct tcp_hdr rst = {.sport = seg->dport, .dport = seg->sport};
+	struct stack_event ev = {.kind = EV_TCP_RST_OUT, .addr = ip->src, .target = ip->dst,
+				 .conn = -1, .port = seg->sport, .local_port = seg->dport,
+				 .why = why};
+
+	if (seg->flags & TCP_RST)
+		return;                 /* never a reset for a reset */
+	if (seg->flags & TCP_ACK) {
+		rst.seq = seg->ack;
+		rst.flags = TCP_RST;
+	} else {
+		rst.ack = seg->seq + (uint32_t)text_len + !!(seg->flags & TCP_SYN) +
+			  !!(seg->flags & TCP_FIN);
+		rst.flags = TCP_RST | TCP_ACK;
+	}
+	if (tcp_output(st, now, ip->src, &rst) == 0)
+		stack_emit(st, &ev);
+}
+
+void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
+{
+	tcb->timer_at = now + tcb->rto_ms;
+}
+
+void tcp_time_wait(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	stack_time_ms msl = st->cfg.tcp_msl_ms ? st->cfg.tcp_msl_ms : TCPIP_TCP_MSL_MS;
+
+	tcp_set_state(st, tcb, TCP_TIME_WAIT);
+	tcb->timer_at = now + 2 * msl;
+}
+
+/* How many retransmissions tcb's state allows before it gives up. */
+static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
+{
+	switch (tcb->state) {
+	case TCP_SYN_SENT: return TCPIP_TCP_SYN_RETRIES;
+	case TCP_SYN_RECEIVED: return TCPIP_TCP_SYNACK_RETRIES;
+	default: return TCPIP_TCP_FIN_RETRIES;
+	}
+}
+
+/* Sends again what tcb has outstanding: the SYN, the SYN-ACK or the FIN. */
+static void tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	st->counters.tcp_retransmits++;
+	if (tcb->state == TCP_SYN_SENT)
+		tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
+	else if (tcb->state == TCP_SYN_RECEIVED)
+		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
+	else if (tcb->fin_queued)
+		tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
+}
+
+/* tcb's timer fired: TIME-WAIT ends, or RFC 6298 5.4-5.6: retransmit and
+ * double the RTO, until the state's limit, then give up (MUST-20's R2). */
+static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	tcb->timer_at = STACK_NO_DEADLINE;
+	if (tcb->state == TCP_TIME_WAIT) {
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		return;
+	}
+	if (tcb->retries >= tcp_retry_limit(tcb)) {
+		bool quiet = tcb->state == TCP_SYN_RECEIVED && tcb->listener != TCP_NO_LISTENER;
+
+		if (!quiet) /* a half-open passive connection goes unannounced */
+			tcp_emit_event(st, tcb, EV_TCP_TIMEOUT);
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		return;
+	}
+	tcb->retries++;
+	tcb->rto_ms = tcb->rto_ms * 2 > TCPIP_TCP_RTO_MAX_MS ? TCPIP_TCP_RTO_MAX_MS : tcb->rto_ms * 2;
+	tcp_retransmit(st, now, tcb);
+	tcp_timer_rtx(tcb, now);
+}
+
+void tcp_poll(struct stack *st, stack_time_ms now)
+{
+	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++) {
+		struct tcp_tcb *tcb = &st->tcb[i];
+
+		if (tcb->state != TCP_CLOSED && tcb->timer_at <= now)
+			tcp_timer_fired(st, now, tcb);
+	}
+}
+
+stack_time_ms tcp_next_deadline(const struct stack *st)
+{
+	stack_time_ms next = STACK_NO_DEADLINE;
+
+	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++)
+		if (st->tcb[i].state != TCP_CLOSED && st->tcb[i].timer_at < next)
+			next = st->tcb[i].timer_at;
+	return next;
+}
+
+struct tcp_listener *tcp_listener_of(struct stack *st, uint16_t port)
+{
+	for (size_t i = 0; i < TCPIP_TCP_LISTENERS; i++)
+		if (st->listeners[i].used && st->listeners[i].port == port)
+			return &st->listeners[i];
+	return NULL;
+}
+
+int tcp_listen(struct stack *st, uint16_t port, unsigned backlog)
+{
+	if (port == 0 || tcp_listener_of(st, port))
+		return -1;
+	for (size_t i = 0; i < TCPIP_TCP_LISTENERS; i++) {
+		struct tcp_listener *listener = &st->listeners[i];
+
+		if (listener->used)
+			continue;
+		*listener = (struct tcp_listener){.used = true, .port = port,
+						  .backlog = backlog < TCPIP_TCP_BACKLOG ? backlog
+										 : TCPIP_TCP_BACKLOG};
+		return 0;
+	}
+	return -1;
+}
+
+int tcp_unlisten(struct stack *st, uint16_t port)
+{
+	struct tcp_listener *listener = tcp_listener_of(st, port);
+	int index;
+
+	if (!listener)
+		return -1;
+	index = (int)(listener - st->listeners);
+	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++)
+		if (st->tcb[i].listener == index)
+			st->tcb[i].listener = TCP_NO_LISTENER;
+	listener->used = false;
+	return 0;
+}
+
+/* A local port for an active open to addr:port (RFC 6056 algorithm 3: a
+ * keyed-hash offset plus a counter), free for that destination; 0 if none. */
+static uint16_t tcp_ephemeral_port(struct stack *st, uint32_t addr, uint16_t port)
+{
+	uint32_t offset = (uint32_t)tcp_tuple_hash(st, addr, port, 0, 3);
+
+	for (unsigned tries = 0; tries < TCPIP_TCP_EPHEMERAL_COUNT; tries++) {
+		uint16_t local = (uint16_t)(TCPIP_TCP_EPHEMERAL_FIRST +
+					    (offset + st->tcp_ephemeral_next++) %
+						    TCPIP_TCP_EPHEMERAL_COUNT);
+
+		if (!tcp_lookup(st, addr, port, local) && !tcp_listener_of(st, local))
+			return local;
+	}
+	return 0;
+}
+
+int tcp_connect(struct stack *st, stack_time_ms now, uint32_t addr, uint16_t port)
+{
+	struct tcp_tcb *tcb;
+	uint16_t local;
+
+	if (!stack_on_link(st, addr) || stack_is_broadcast(st, addr) || port == 0) {
+		st->counters.out_no_route++;
+		return -1;
+	}
+	local = tcp_ephemeral_port(st, addr, port);
+	tcb = local ? tcp_tcb_new(st, now, addr, port, local) : NULL;
+	if (!tcb)
+		return -1;
+	tcp_set_state(st, tcb, TCP_SYN_SENT);
+	/* RFC 9293 3.10.1: send <SEQ=ISS><CTL=SYN>, SND.UNA = ISS, SND.NXT = ISS+1. */
+	tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
+	tcb->snd_nxt = tcb->iss + 1;
+	tcp_timer_rtx(tcb, now);
+	return (int)(tcb - st->tcb);
+}
+
+/* The TCB of id conn, if it is a connection; NULL if not. */
+static struct tcp_tcb *tcp_conn(struct stack *st, int conn)
+{
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS || st->tcb[conn].state == TCP_CLOSED)
+		return NULL;
+	return &st->tcb[conn];
+}
+
+enum tcp_state tcp_conn_state(const struct stack *st, int conn)
+{
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS)
+		return TCP_CLOSED;
+	return st->tcb[conn].state;
+}
+
+/* Queues our FIN after everything sent, sends it, and times it. */
+static void tcp_send_fin(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	tcb->fin_queued = true;
+	tcb->snd_fin = tcb->snd_nxt;
+	tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
+	tcb->snd_nxt = tcb->snd_fin + 1;
+	tcb->retries = 0;
+	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
+	tcp_timer_rtx(tcb, now);
+}
+
+int tcp_close(struct stack *st, stack_time_ms now, int conn)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+
+	if (!tcb || tcb->app_closed)
+		return -1;
+	tcb->app_closed = true;
+	switch (tcb->state) { /* RFC 9293 3.10.4 */
+	case TCP_SYN_SENT:
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		break;
+	case TCP_SYN_RECEIVED: /* no text queued: FIN at once */
+	case TCP_ESTABLISHED:
+		tcp_set_state(st, tcb, TCP_FIN_WAIT_1);
+		tcp_send_fin(st, now, tcb);
+		break;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(st, tcb, TCP_LAST_ACK);
+		tcp_send_fin(st, now, tcb);
+		break;
+	default: /* already closing */
+		break;
+	}
+	return 0;
+}
+
+int tcp_abort(struct stack *st, stack_time_ms now, int conn)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+
+	if (!tcb)
+		return -1;
+	/* RFC 9293 3.10.5: in SYN-RECEIVED and the synchronized states, except
+	 * the last three, <SEQ=SND.NXT><CTL=RST>. */
+	if (tcb->state == TCP_SYN_RECEIVED || tcb->state == TCP_ESTABLISHED ||
+	    tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_FIN_WAIT_2 ||
+	    tcb->state == TCP_CLOSE_WAIT) {
+		struct stack_event ev = {.kind = EV_TCP_RST_OUT, .addr = tcb->remote_addr,
+					 .target = st->cfg.ip4_addr, .conn = conn,
+					 .port = tcb->remote_port, .local_port = tcb->local_port,
+					 .why = "abort"};
+
+		tcp_send(st, now, tcb, tcb->snd_nxt, TCP_RST);
+		stack_emit(st, &ev);
+	}
+	tcp_set_state(st, tcb, TCP_CLOSED);
+	return 0;
 }

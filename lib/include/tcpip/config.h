@@ -52,4 +52,43 @@
  * Linux's default). */
 #define TCPIP_IP4_TTL 64
 
+/* TCP (chapter 6).  Connections the stack holds at once (every state but
+ * LISTEN), and the buckets of the table that finds them by four-tuple. */
+#define TCPIP_TCP_CONNS 64
+#define TCPIP_TCP_HASH_BUCKETS 64
+
+/* Ports listened on at once, and the half-open connections (SYN-RECEIVED)
+ * one listener may hold; a SYN beyond that is dropped, counted. */
+#define TCPIP_TCP_LISTENERS 8
+#define TCPIP_TCP_BACKLOG 16
+
+/* The window we offer.  Chapter 6 accepts no text yet; without window
+ * scaling 65535 is the largest a header can say (RFC 9293 3.1). */
+#define TCPIP_TCP_RCV_WND 65535
+
+/* The smallest send MSS we accept from a peer's option; smaller values are
+ * raised to it (Linux's net.ipv4.tcp_min_snd_mss default, 48). */
+#define TCPIP_TCP_MIN_MSS 48
+
+/* Retransmission of SYN, SYN-ACK and FIN: the first timeout (RFC 6298 2.1:
+ * 1 s), doubling each time up to the maximum, and how many retransmissions
+ * before giving up (Linux: tcp_syn_retries 6, tcp_synack_retries 5). */
+#define TCPIP_TCP_RTO_INIT_MS 1000
+#define TCPIP_TCP_RTO_MAX_MS 60000
+#define TCPIP_TCP_SYN_RETRIES 5
+#define TCPIP_TCP_SYNACK_RETRIES 5
+#define TCPIP_TCP_FIN_RETRIES 8
+
+/* Maximum segment lifetime: TIME-WAIT lasts 2 MSL (RFC 9293 3.4.2, MUST-13;
+ * the RFC's MSL is 2 minutes, Linux's TIME-WAIT is 60 s). */
+#define TCPIP_TCP_MSL_MS 30000
+
+/* Challenge ACKs (RFC 5961 7) sent per second, at most, by the whole stack. */
+#define TCPIP_TCP_CHALLENGE_ACKS_PER_S 100
+
+/* Ephemeral ports for active opens (RFC 6056 suggests 1024-65535; this is
+ * IANA's dynamic range, 49152-65535). */
+#define TCPIP_TCP_EPHEMERAL_FIRST 49152
+#define TCPIP_TCP_EPHEMERAL_COUNT 16384
+
 #endif

@@ -82,7 +82,15 @@ enum verdict_class {
 	X(TCP_TRUNCATED, "tcp_truncated", CLASS_TRUNCATED, "RFC 9293 3.1",              \
 	  "fewer than 20 bytes of TCP header")                                          \
 	X(TCP_BAD_CHECKSUM, "tcp_bad_checksum", CLASS_CHECKSUM, "RFC 9293 3.1 (MUST-2, MUST-3)", \
-	  "TCP checksum does not verify")
+	  "TCP checksum does not verify")                                               \
+	X(TCP_BAD_OFFSET, "tcp_bad_offset", CLASS_MALFORMED, "RFC 9293 3.1",            \
+	  "data offset below 5 words")                                                  \
+	X(TCP_TRUNCATED_OPTIONS, "tcp_truncated_options", CLASS_TRUNCATED, "RFC 9293 3.1", \
+	  "data offset runs past the end of the segment")                               \
+	X(TCP_BAD_OPTION, "tcp_bad_option", CLASS_MALFORMED, "RFC 9293 3.1 (MUST-64)",  \
+	  "an option's length is 0 or 1, or runs past the header")                     \
+	X(TCP_BROADCAST, "tcp_broadcast", CLASS_NOT_FOR_US, "RFC 1122 4.2.3.10 (MUST-57)", \
+	  "a segment to a broadcast address")
 
 #define TCPIP_DROP_ENUM(sym, name, cls, rfc, what) DROP_##sym,
 enum drop_reason { TCPIP_DROP_REASONS(TCPIP_DROP_ENUM) DROP__COUNT };

@@ -2,7 +2,8 @@
  * prog.h - what every chapter program shares: the core flags, the event
  * loop, opening the device, and printing (design: "Program conventions").
  *
- * Flags: -i IFACE, -a ADDR/PREFIX, --pcap FILE, -v, --help, and two bounds
+ * Flags: -i IFACE, -a ADDR/PREFIX, --pcap FILE, -v, --help, -p PORT for the
+ * TCP chapters, and two bounds
  * every program has so no run is endless: -c COUNT (stop after COUNT frames)
  * and -t SECONDS (stop after that long; default 0, no limit).
  * Exit codes: 0 success, 2 usage error, 1 runtime error.
@@ -19,6 +20,7 @@
 #define PROG_EXIT_OK 0
 #define PROG_EXIT_RUNTIME 1
 #define PROG_EXIT_USAGE 2
+#define PROG_MAX_PORTS 8
 
 struct prog_opts {
 	const char *name;     /* program name for messages */
@@ -35,6 +37,18 @@ struct prog_opts {
 	                       * on): needs -a, takes --resolve ADDR, answers */
 	bool answer_echo;     /* set by the program: answer pings (chapter 5) */
 	uint32_t resolve;     /* --resolve, host order; 0 if not given */
+	bool tcp;             /* set by the program: takes -p PORT (chapter 6 on) */
+	uint16_t ports[PROG_MAX_PORTS]; /* -p, each time it is given */
+	int port_count;
+	/* Hooks a program built on prog_run_stack() may set (NULL: none); ctx is
+	 * the struct prog_stack *.  on_start runs once the stack exists, before
+	 * the loop (return -1 to stop with exit 1); on_event replaces the default
+	 * line per event (prog_print_event()); on_stdin runs when standard input
+	 * is readable (return false to stop the loop). */
+	int (*on_start)(void *ctx);
+	void (*on_event)(void *ctx, const struct stack_event *ev);
+	bool (*on_stdin)(void *ctx);
+	void *user;           /* the program's own state, for its hooks */
 };
 
 /* Parses the core flags into *opts (name, usage and about set by the caller).
@@ -57,7 +71,7 @@ int prog_close_dev(const struct prog_opts *opts, struct dev *dev);
 typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
 
 /* Receives frames until opts->count frames were handled, opts->timeout_s
- * passed, or fn returns false.  Between frames it waits in poll() no longer
+ * passed, or fn returns false (or opts->on_stdin does, called with ctx).  Between frames it waits in poll() no longer
  * than the time left, nor past the stack's next deadline when st is given
  * (NULL: no stack), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
  * blocked and read from a signalfd).  Prints "NAME: listening on IFACE" to
@@ -70,6 +84,7 @@ struct prog_stack {
 	struct stack *st;
 	struct dev *dev;
 	const struct frame *frame; /* the frame being handled: its time, flags */
+	void *user;                /* opts->user, for the program's hooks */
 };
 
 /* The whole life of a program built on the stack: opens the device
@@ -84,6 +99,9 @@ struct prog_stack {
  * line per stack event (stack_event_text()) and per dropped frame.
  * Returns the exit status (PROG_EXIT_OK or PROG_EXIT_RUNTIME). */
 int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx);
+
+/* Prints ev as "TIME text" on stdout (the default for a host's events). */
+void prog_print_event(const struct stack_event *ev);
 
 /* Prints the stack's counters on one line to stderr: "NAME: counters: ...",
  * every drop reason that is not zero by name.  Programs call it for -v. */

@@ -9,6 +9,7 @@
  * Chapters 1-3: parse Ethernet and IPv4, check the transport checksums, name
  * and count every drop.  Chapter 4: ARP and the neighbour cache (neigh.h).
  * Chapter 5: ICMP echo and the IPv4 output path (ip4_output()).
+ * Chapter 6: TCP connections (tcp.h).
  */
 #ifndef TCPIP_STACK_H
 #define TCPIP_STACK_H
@@ -21,6 +22,7 @@
 #include "eth.h"
 #include "ip4.h"
 #include "l4.h"
+#include "tcp.h"
 
 /* Milliseconds on a clock the caller chooses (monotonic in programs, virtual
  * in tests).  Only differences matter. */
@@ -40,6 +42,8 @@ struct stack_rx {
 	struct eth_hdr eth;
 	struct ip4_hdr ip4;
 	struct l4_sum l4;           /* transport checksum, when has_l4 */
+	bool has_tcp;
+	struct tcp_hdr tcp;         /* the TCP header, when has_tcp */
 	const uint8_t *ip4_bytes;   /* the IPv4 header's first byte, when has_ip4 */
 };
 
@@ -61,6 +65,16 @@ enum stack_event_kind {
 	EV_NEIGH_FAILED,     /* no answer after every try; count packets dropped */
 	EV_ECHO_REPLIED,     /* an echo request from addr answered */
 	EV_ECHO_IGNORED,     /* an echo request to a broadcast address (target) */
+	EV_TCP_STATE,        /* connection conn went from old_state to state */
+	EV_TCP_ACCEPTED,     /* a passive open completed (ESTABLISHED) */
+	EV_TCP_CONNECTED,    /* an active open completed */
+	EV_TCP_REFUSED,      /* an active open was answered by a reset */
+	EV_TCP_TIMEOUT,      /* retransmissions gave up: the connection is gone */
+	EV_TCP_RESET,        /* a synchronized connection was reset by the peer */
+	EV_TCP_EOF,          /* the peer's FIN: it sends no more */
+	EV_TCP_RST_OUT,      /* we sent a reset; why says why */
+	EV_TCP_CHALLENGE,    /* we sent a challenge ACK (RFC 5961); why says why */
+	EV_TCP_DROPPED,      /* a segment was discarded; why says why */
 };
 
 struct stack_event {
@@ -72,6 +86,10 @@ struct stack_event {
 	unsigned count;              /* try number, or packets dropped */
 	uint16_t id, seq;            /* echo identifier and sequence number */
 	size_t len;                  /* echo data bytes */
+	int conn;                    /* TCP: the connection's id */
+	uint16_t port, local_port;   /* TCP: the peer's port and ours */
+	int old_state;               /* TCP: enum tcp_state before EV_TCP_STATE */
+	const char *why;             /* TCP: a phrase for resets, challenges, drops */
 };
 
 /* Called for each event, when it happens. */
@@ -88,6 +106,9 @@ struct stack_cfg {
 	void *rx_ctx;
 	stack_event_fn on_event;   /* may be NULL */
 	void *event_ctx;
+	uint8_t secret[16];        /* key of the ISN and connection-hash function
+	                            * (siphash.h): random in programs, fixed in tests */
+	stack_time_ms tcp_msl_ms;  /* TIME-WAIT is 2 of these; 0: TCPIP_TCP_MSL_MS */
 };
 
 /* Counters a program shows with -v and a test reads. */
@@ -107,6 +128,15 @@ struct stack_counters {
 	                             * pushed out the oldest of its destination's */
 	uint64_t out_unresolved;    /* packets dropped when ARP gave up */
 	uint64_t out_tx_failed;     /* frames the device refused */
+	uint64_t tcp_in;            /* TCP segments for a host that passed every check */
+	uint64_t tcp_out;           /* TCP segments sent */
+	uint64_t tcp_rsts_out;
+	uint64_t tcp_retransmits;   /* SYN, SYN-ACK and FIN sent again */
+	uint64_t tcp_challenge_acks;
+	uint64_t tcp_challenge_limited; /* challenge ACKs not sent: over the rate */
+	uint64_t tcp_backlog_drops; /* SYNs dropped: the listener's backlog was full */
+	uint64_t tcp_table_full;    /* SYNs or connects refused: no free TCB */
+	uint64_t tcp_text_dropped;  /* segments whose text we could not take (chapter 7) */
 };
 
 struct stack;
@@ -126,7 +156,8 @@ void stack_start(struct stack *st, stack_time_ms now);
 enum drop_reason stack_input(struct stack *st, stack_time_ms now, const uint8_t *frame,
 			     size_t len);
 
-/* Runs the timers due at now: ARP retries and give-ups, cache aging. */
+/* Runs the timers due at now: ARP retries and give-ups, cache aging, TCP
+ * retransmission and TIME-WAIT. */
 void stack_poll(struct stack *st, stack_time_ms now);
 
 /* The time stack_poll() next has work, or STACK_NO_DEADLINE. */

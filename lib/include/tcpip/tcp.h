@@ -1,0 +1,141 @@
+/*
+ * tcp.h - TCP (RFC 9293): the header and its options, sequence arithmetic,
+ * and the connection calls a program makes.
+ *
+ * Wire format (tcp_wire.c): tcp_check() is the gate (fixed header, data
+ * offset, checksum), tcp_parse() fills a host-order struct with the options
+ * this stack reads (MSS, window scale, SACK-permitted, SACK, timestamps;
+ * unknown ones skipped by their length), tcp_emit() writes one back.
+ * Connections (tcp.c, tcp_input.c): a bounded table of TCBs found by a keyed
+ * hash of the four-tuple, listeners with a bounded backlog, passive, active
+ * and simultaneous open, resets, and the close states.
+ * Limits (chapter 6): segment text is not accepted yet (chapter 7); window
+ * scale, SACK and timestamps are parsed, never sent; no urgent data.
+ */
+#ifndef TCPIP_TCP_H
+#define TCPIP_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drop.h"
+
+struct stack;
+typedef uint64_t stack_time_ms;
+
+/* Control bits (RFC 9293 3.1), as in byte 13 of the header. */
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+#define TCP_MAX_HDR_LEN 60
+#define TCP_MAX_OPT_LEN (TCP_MAX_HDR_LEN - 20)
+#define TCP_MAX_SACK_BLOCKS 4
+
+/* Option kinds (RFC 9293 3.2; RFC 7323; RFC 2018). */
+#define TCP_OPT_EOL 0
+#define TCP_OPT_NOP 1
+#define TCP_OPT_MSS 2
+#define TCP_OPT_WSCALE 3
+#define TCP_OPT_SACK_OK 4
+#define TCP_OPT_SACK 5
+#define TCP_OPT_TS 8
+
+/* The options this stack reads; a has_ flag says whether one was present. */
+struct tcp_opts {
+	bool has_mss, has_wscale, sack_ok, has_ts;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+	uint8_t sack_blocks;                       /* 0..TCP_MAX_SACK_BLOCKS */
+	uint32_t sack_left[TCP_MAX_SACK_BLOCKS];
+	uint32_t sack_right[TCP_MAX_SACK_BLOCKS];
+};
+
+/* The TCP header in host order. */
+struct tcp_hdr {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t hdr_len;   /* bytes: data offset * 4 */
+	uint8_t flags;     /* TCP_FIN ... TCP_CWR */
+	uint16_t win;
+	uint16_t checksum; /* as received; computed by tcp_emit() */
+	uint16_t urg;
+	struct tcp_opts opts;
+};
+
+/* Sequence numbers compare modulo 2^32 (RFC 9293 3.4): a is before b when
+ * b - a, as a signed 32-bit distance, is positive. */
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+/* Reads the options in opt[0..len) into *opts (zeroed first).  Returns
+ * DROP_NONE, or DROP_TCP_BAD_OPTION for a length below 2 or one running past
+ * the end (RFC 9293 3.1, MUST-64).  A known kind with the wrong length is
+ * skipped like an unknown one (MUST-68). */
+enum drop_reason tcp_parse_options(const uint8_t *opt, size_t len, struct tcp_opts *opts);
+
+/* Parses the segment seg[0..len), which passed tcp_check(), into *hdr.
+ * Returns DROP_NONE or DROP_TCP_BAD_OPTION; *hdr is then partly filled. */
+enum drop_reason tcp_parse(const uint8_t *seg, size_t len, struct tcp_hdr *hdr);
+
+/* Bytes tcp_emit() writes for hdr: 20 plus the options it carries (MSS,
+ * window scale, SACK-permitted, timestamps), padded to 4 bytes. */
+size_t tcp_len(const struct tcp_hdr *hdr);
+
+/* Writes hdr and the payload's place at buf (cap bytes), checksum left 0;
+ * returns tcp_len(hdr), or 0 if cap is smaller. */
+size_t tcp_emit(const struct tcp_hdr *hdr, uint8_t *buf, size_t cap);
+
+/* Formats the flags the way tcpdump does ("S.", "F.", "R", "."), in its
+ * order F S R P . U E W; "-" for none.  out holds 9 bytes. */
+char *tcp_flags_text(uint8_t flags, char out[9]);
+
+/* Connection states (RFC 9293 3.3.2), CLOSED first. */
+#define TCP_STATES(X) \
+	X(CLOSED) X(LISTEN) X(SYN_SENT) X(SYN_RECEIVED) X(ESTABLISHED) X(FIN_WAIT_1) \
+	X(FIN_WAIT_2) X(CLOSE_WAIT) X(CLOSING) X(LAST_ACK) X(TIME_WAIT)
+#define TCP_STATE_ENUM(name) TCP_##name,
+enum tcp_state { TCP_STATES(TCP_STATE_ENUM) TCP_STATE__COUNT };
+#undef TCP_STATE_ENUM
+
+/* The state's name as the RFC writes it ("SYN-RECEIVED"). */
+const char *tcp_state_name(enum tcp_state state);
+
+/* Starts listening on port (passive OPEN, RFC 9293 3.10.1).  Connections
+ * that complete are reported by EV_TCP_ACCEPTED; at most backlog (capped at
+ * TCPIP_TCP_BACKLOG) may be half-open at once.  Returns 0, or -1 if the port
+ * is 0, already listened on, or the listener table is full. */
+int tcp_listen(struct stack *st, uint16_t port, unsigned backlog);
+
+/* Stops listening on port; connections it made live on.  Returns 0, or -1
+ * if nothing listens there. */
+int tcp_unlisten(struct stack *st, uint16_t port);
+
+/* Active OPEN (RFC 9293 3.10.1) to addr:port from an ephemeral port: sends a
+ * SYN.  Returns the connection's id (>= 0), reported later by
+ * EV_TCP_CONNECTED, EV_TCP_REFUSED or EV_TCP_TIMEOUT; or -1 if addr is not on
+ * our link or the table is full. */
+int tcp_connect(struct stack *st, stack_time_ms now, uint32_t addr, uint16_t port);
+
+/* CLOSE (RFC 9293 3.10.4): we send no more; a FIN follows.  Text arriving
+ * after it is answered with a RST (RFC 1122 4.2.2.13).  Returns 0, or -1 if
+ * conn is not an open connection. */
+int tcp_close(struct stack *st, stack_time_ms now, int conn);
+
+/* ABORT (RFC 9293 3.10.5): a RST to the peer (in a synchronized state) and
+ * the connection is gone.  Returns 0, or -1 if conn is not a connection. */
+int tcp_abort(struct stack *st, stack_time_ms now, int conn);
+
+/* The state of connection conn (TCP_CLOSED if there is none). */
+enum tcp_state tcp_conn_state(const struct stack *st, int conn);
+
+#endif

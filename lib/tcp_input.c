@@ -1,0 +1,368 @@
+/*
+ * tcp_input.c - a segment arrives (RFC 9293 3.10.7), in the RFC's order:
+ * CLOSED (no connection), LISTEN, SYN-SENT, then the other states' eight
+ * checks: sequence number, RST, security, SYN, ACK, URG, text, FIN.
+ *
+ * RFC 5961 hardens two of them: a RST must hit RCV.NXT exactly, and a SYN in
+ * a synchronized state, to be acted on; otherwise a challenge ACK goes back.
+ * Limits (chapter 6): text is not accepted yet (a segment carrying some is
+ * acknowledged without it); the security check and urgent data are not
+ * supported, and said so where the RFC puts them.
+ */
+#include "stack_impl.h"
+
+/* What one arriving segment is: its header and its length in sequence space. */
+struct tcp_seg {
+	const struct ip4_hdr *ip;
+	const struct tcp_hdr *hdr;
+	size_t text_len;
+	uint32_t seq_len;  /* SEG.LEN: text, plus one for SYN and for FIN */
+};
+
+/* Tells the program that tcb (or, when NULL, no connection) dropped seg. */
+static void tcp_dropped(struct stack *st, const struct tcp_tcb *tcb, const struct tcp_seg *seg,
+			const char *why)
+{
+	struct stack_event ev = {.kind = EV_TCP_DROPPED, .addr = seg->ip->src,
+				 .target = seg->ip->dst, .conn = tcb ? (int)(tcb - st->tcb) : -1,
+				 .port = seg->hdr->sport, .local_port = seg->hdr->dport, .why = why};
+
+	stack_emit(st, &ev);
+}
+
+/* Sends a challenge ACK for seg and tells the program why (RFC 5961). */
+static void tcp_challenge(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			  const struct tcp_seg *seg, const char *why)
+{
+	struct stack_event ev = {.kind = EV_TCP_CHALLENGE, .addr = seg->ip->src,
+				 .target = seg->ip->dst, .conn = (int)(tcb - st->tcb),
+				 .port = seg->hdr->sport, .local_port = seg->hdr->dport, .why = why};
+
+	tcp_challenge_ack(st, now, tcb);
+	stack_emit(st, &ev);
+}
+
+/* RFC 9293 3.10.7.2: a segment for a port we listen on. */
+static void tcp_listen_input(struct stack *st, stack_time_ms now, struct tcp_listener *listener,
+			     const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+	struct tcp_tcb *tcb;
+
+	if (hdr->flags & TCP_RST)                 /* first: a RST is ignored */
+		return tcp_dropped(st, NULL, seg, "RST in LISTEN");
+	if (hdr->flags & TCP_ACK)                 /* second: an ACK is reset */
+		return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "ACK in LISTEN");
+	if (!(hdr->flags & TCP_SYN))              /* fifth: anything else dropped */
+		return tcp_dropped(st, NULL, seg, "neither SYN nor RST nor ACK in LISTEN");
+	if (listener->half_open >= listener->backlog) {
+		st->counters.tcp_backlog_drops++;
+		return tcp_dropped(st, NULL, seg, "backlog full");
+	}
+	/* third: SYN.  A new connection in SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT>
+	 * <CTL=SYN,ACK>; text and FIN on the SYN are not taken (chapter 6). */
+	tcb = tcp_tcb_new(st, now, seg->ip->src, hdr->sport, hdr->dport);
+	if (!tcb)
+		return tcp_dropped(st, NULL, seg, "connection table full");
+	tcb->listener = (int)(listener - st->listeners);
+	tcb->state = TCP_LISTEN; /* so the program reads LISTEN -> SYN-RECEIVED */
+	tcb->irs = hdr->seq;
+	tcb->rcv_nxt = hdr->seq + 1;
+	tcb->snd_mss = tcp_snd_mss(&hdr->opts);   /* MUST-15, MUST-16 */
+	tcp_set_state(st, tcb, TCP_SYN_RECEIVED);
+	tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
+	tcb->snd_nxt = tcb->iss + 1;
+	tcp_timer_rtx(tcb, now);
+}
+
+/* Records the peer's window from an acceptable segment (RFC 9293 3.10.7.4,
+ * fifth, "update the send window"). */
+static void tcp_take_window(struct tcp_tcb *tcb, const struct tcp_hdr *hdr)
+{
+	tcb->snd_wnd = hdr->win;
+	tcb->snd_wl1 = hdr->seq;
+	tcb->snd_wl2 = hdr->ack;
+	if (tcb->snd_wnd > tcb->max_snd_wnd)
+		tcb->max_snd_wnd = tcb->snd_wnd;
+}
+
+/* Both SYNs are acknowledged: ESTABLISHED, and the program is told. */
+static void tcp_established(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr)
+{
+	tcb->snd_una = hdr->ack;
+	tcp_take_window(tcb, hdr);
+	tcb->timer_at = STACK_NO_DEADLINE;
+	tcb->retries = 0;
+	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
+	tcp_set_state(st, tcb, TCP_ESTABLISHED);
+	tcp_emit_event(st, tcb, tcb->listener >= 0 ? EV_TCP_ACCEPTED : EV_TCP_CONNECTED);
+}
+
+/* RFC 9293 3.10.7.3: a segment for a connection in SYN-SENT. */
+static void tcp_syn_sent_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			       const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+	bool has_ack = hdr->flags & TCP_ACK;
+
+	/* first: an ACK must cover our SYN and nothing more (ISS < ACK =< SND.NXT). */
+	if (has_ack && (seq_le(hdr->ack, tcb->iss) || seq_gt(hdr->ack, tcb->snd_nxt))) {
+		if (hdr->flags & TCP_RST)
+			return tcp_dropped(st, tcb, seg, "RST with a bad ACK in SYN-SENT");
+		return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "bad ACK in SYN-SENT");
+	}
+	/* second: a RST counts only with an acceptable ACK (RFC 5961 3.2 too). */
+	if (hdr->flags & TCP_RST) {
+		if (!has_ack)
+			return tcp_dropped(st, tcb, seg, "RST without ACK in SYN-SENT");
+		tcp_emit_event(st, tcb, EV_TCP_REFUSED);
+		return tcp_set_state(st, tcb, TCP_CLOSED);
+	}
+	/* third: security and precedence are not supported. */
+	if (!(hdr->flags & TCP_SYN))              /* fifth: neither SYN nor RST */
+		return tcp_dropped(st, tcb, seg, "no SYN in SYN-SENT");
+	/* fourth: SYN.  Text on it is not taken (chapter 6). */
+	tcb->irs = hdr->seq;
+	tcb->rcv_nxt = hdr->seq + 1;
+	tcb->snd_mss = tcp_snd_mss(&hdr->opts);
+	if (has_ack) {                            /* our SYN is acknowledged */
+		tcp_established(st, tcb, hdr);
+		tcp_send_ack(st, now, tcb);
+		return;
+	}
+	/* Simultaneous open (MUST-10): SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+	tcb->snd_wnd = hdr->win;
+	tcb->snd_wl1 = hdr->seq;
+	tcp_set_state(st, tcb, TCP_SYN_RECEIVED);
+	tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
+	tcb->retries = 0;
+	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
+	tcp_timer_rtx(tcb, now);
+}
+
+/* RFC 9293 3.10.7.4, first: is seg's sequence space inside our window? */
+static bool tcp_acceptable(const struct tcp_tcb *tcb, const struct tcp_seg *seg)
+{
+	uint32_t seq = seg->hdr->seq, wnd = tcb->rcv_wnd, nxt = tcb->rcv_nxt;
+	bool first_in = seq_le(nxt, seq) && seq_lt(seq, nxt + wnd);
+
+	if (seg->seq_len == 0)
+		return wnd == 0 ? seq == nxt : first_in;
+	if (wnd == 0)
+		return false;
+	return first_in ||
+	       (seq_le(nxt, seq + seg->seq_len - 1) && seq_lt(seq + seg->seq_len - 1, nxt + wnd));
+}
+
+/* RFC 9293 3.10.7.4, second, with RFC 5961 3.2: a RST in the window. */
+static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			  const struct tcp_seg *seg)
+{
+	if (seg->hdr->seq != tcb->rcv_nxt)
+		return tcp_challenge(st, now, tcb, seg, "RST in window, not at RCV.NXT");
+	switch (tcb->state) {
+	case TCP_SYN_RECEIVED:
+		/* Passive: back to LISTEN (the listener is still there, so the
+		 * connection just goes).  Active: the connection was refused. */
+		if (tcb->listener < 0)
+			tcp_emit_event(st, tcb, EV_TCP_REFUSED);
+		break;
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT_1:
+	case TCP_FIN_WAIT_2:
+	case TCP_CLOSE_WAIT:
+		tcp_emit_event(st, tcb, EV_TCP_RESET);
+		break;
+	default: /* CLOSING, LAST-ACK, TIME-WAIT: the connection just goes */
+		break;
+	}
+	tcp_set_state(st, tcb, TCP_CLOSED);
+}
+
+/* True once the peer has acknowledged our FIN. */
+static bool tcp_fin_acked(const struct tcp_tcb *tcb)
+{
+	return tcb->fin_queued && seq_gt(tcb->snd_una, tcb->snd_fin);
+}
+
+/* RFC 9293 3.10.7.4, fifth, in a synchronized state: the ACK field.  Returns
+ * false if processing stops here. */
+static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			  const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+
+	if (seq_gt(hdr->ack, tcb->snd_nxt)) {     /* acknowledges what we never sent */
+		tcp_send_ack(st, now, tcb);
+		tcp_dropped(st, tcb, seg, "ACK of unsent data");
+		return false;
+	}
+	/* RFC 5961 5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped, with an ACK. */
+	if (seq_lt(hdr->ack, tcb->snd_una - tcb->max_snd_wnd)) {
+		tcp_send_ack(st, now, tcb);
+		tcp_dropped(st, tcb, seg, "ACK too old");
+		return false;
+	}
+	if (seq_lt(tcb->snd_una, hdr->ack))
+		tcb->snd_una = hdr->ack;
+	if (seq_lt(tcb->snd_wl1, hdr->seq) || (tcb->snd_wl1 == hdr->seq && seq_le(tcb->snd_wl2, hdr->ack)))
+		tcp_take_window(tcb, hdr);
+	if (!tcp_fin_acked(tcb))
+		return true;
+	switch (tcb->state) {                     /* our FIN is acknowledged */
+	case TCP_FIN_WAIT_1:
+		tcb->timer_at = STACK_NO_DEADLINE;
+		tcp_set_state(st, tcb, TCP_FIN_WAIT_2);
+		return true;
+	case TCP_CLOSING: tcp_time_wait(st, now, tcb); return false;
+	case TCP_LAST_ACK: tcp_set_state(st, tcb, TCP_CLOSED); return false;
+	default: return true;
+	}
+}
+
+/* RFC 9293 3.10.7.4, eighth: the peer's FIN, at RCV.NXT. */
+static void tcp_fin_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	tcb->rcv_nxt++;
+	tcp_send_ack(st, now, tcb);
+	switch (tcb->state) {
+	case TCP_ESTABLISHED:
+		tcp_set_state(st, tcb, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (tcp_fin_acked(tcb))
+			tcp_time_wait(st, now, tcb);
+		else
+			tcp_set_state(st, tcb, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+		tcp_time_wait(st, now, tcb);
+		break;
+	default: /* CLOSE-WAIT, CLOSING, LAST-ACK: stay */
+		return;
+	}
+	tcp_emit_event(st, tcb, EV_TCP_EOF);
+}
+
+/* RFC 9293 3.10.7.4, seventh: text.  Chapter 6 takes none: after the
+ * application closed, text is answered with a RST (RFC 1122 4.2.2.13);
+ * before, it is acknowledged without being taken.  Returns false if
+ * processing stops here. */
+static bool tcp_text_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			   const struct tcp_seg *seg)
+{
+	if (seg->text_len == 0 || tcb->state == TCP_CLOSE_WAIT || tcb->state == TCP_CLOSING ||
+	    tcb->state == TCP_LAST_ACK || tcb->state == TCP_TIME_WAIT)
+		return true; /* text after the peer's FIN is ignored */
+	if (tcb->app_closed) {
+		tcp_send_reset(st, now, seg->ip, seg->hdr, seg->text_len, "text after close");
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		return false;
+	}
+	st->counters.tcp_text_dropped++;
+	tcp_send_ack(st, now, tcb);
+	tcp_dropped(st, tcb, seg, "text not taken yet (chapter 7)");
+	return false;
+}
+
+/* Linux answers a repeat of the SYN that opened a half-open connection with
+ * the SYN-ACK again (tcp_check_req()); RFC 9293's check would send a bare ACK
+ * the peer in SYN-SENT cannot use.  True if seg was that repeat. */
+static bool tcp_repeat_syn(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			   const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+
+	if (tcb->state != TCP_SYN_RECEIVED || (hdr->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    hdr->seq != tcb->irs)
+		return false;
+	st->counters.tcp_retransmits++;
+	tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
+	return true;
+}
+
+/* Simultaneous open: in SYN-RECEIVED after our own SYN, the peer's SYN-ACK
+ * (its SYN again, acknowledging ours) completes the handshake, as Linux
+ * lets it (tcp_validate_incoming()).  True if seg was that SYN-ACK. */
+static bool tcp_crossed_synack(struct stack *st, struct tcp_tcb *tcb, const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+
+	if (tcb->state != TCP_SYN_RECEIVED || tcb->listener >= 0 ||
+	    (hdr->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != (TCP_SYN | TCP_ACK) ||
+	    hdr->seq != tcb->irs || hdr->ack != tcb->snd_nxt)
+		return false;
+	tcp_established(st, tcb, hdr);
+	return true;
+}
+
+/* RFC 9293 3.10.7.4: SYN-RECEIVED and the synchronized states. */
+static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			   const struct tcp_seg *seg)
+{
+	const struct tcp_hdr *hdr = seg->hdr;
+
+	if (tcp_repeat_syn(st, now, tcb, seg) || tcp_crossed_synack(st, tcb, seg))
+		return;
+	if (!tcp_acceptable(tcb, seg)) {          /* first: sequence number */
+		if (hdr->flags & TCP_RST)
+			return tcp_dropped(st, tcb, seg, "RST outside the window");
+		tcp_send_ack(st, now, tcb);
+		return tcp_dropped(st, tcb, seg, "outside the window");
+	}
+	if (hdr->flags & TCP_RST)                 /* second: RST */
+		return tcp_rst_input(st, now, tcb, seg);
+	/* third: security and precedence are not supported. */
+	if (hdr->flags & TCP_SYN) {               /* fourth: SYN */
+		if (tcb->state == TCP_SYN_RECEIVED && tcb->listener >= 0) {
+			tcp_dropped(st, tcb, seg, "SYN in SYN-RECEIVED: back to LISTEN");
+			return tcp_set_state(st, tcb, TCP_CLOSED);
+		}
+		return tcp_challenge(st, now, tcb, seg, "SYN in a synchronized state");
+	}
+	if (!(hdr->flags & TCP_ACK))              /* fifth: ACK */
+		return tcp_dropped(st, tcb, seg, "no ACK");
+	if (tcb->state == TCP_SYN_RECEIVED) {
+		if (seq_le(hdr->ack, tcb->snd_una) || seq_gt(hdr->ack, tcb->snd_nxt))
+			return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len,
+					      "bad ACK in SYN-RECEIVED");
+		tcp_established(st, tcb, hdr);
+	}
+	if (!tcp_ack_input(st, now, tcb, seg))
+		return;
+	/* sixth: URG is not supported; the urgent pointer is ignored. */
+	if (!tcp_text_input(st, now, tcb, seg))   /* seventh: text */
+		return;
+	if (!(hdr->flags & TCP_FIN))              /* eighth: FIN */
+		return;
+	if (tcb->state == TCP_TIME_WAIT) {        /* the FIN again: ACK it, restart 2 MSL */
+		tcp_send_ack(st, now, tcb);
+		return tcp_time_wait(st, now, tcb);
+	}
+	if (hdr->seq + seg->text_len != tcb->rcv_nxt) /* a FIN beyond a gap waits */
+		return tcp_dropped(st, tcb, seg, "FIN out of order");
+	tcp_fin_input(st, now, tcb);
+}
+
+void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
+	       const struct tcp_hdr *hdr, size_t text_len)
+{
+	struct tcp_seg seg = {.ip = ip, .hdr = hdr, .text_len = text_len,
+			      .seq_len = (uint32_t)text_len + !!(hdr->flags & TCP_SYN) +
+					 !!(hdr->flags & TCP_FIN)};
+	struct tcp_tcb *tcb = tcp_lookup(st, ip->src, hdr->sport, hdr->dport);
+	struct tcp_listener *listener;
+
+	st->counters.tcp_in++;
+	if (tcb && tcb->state == TCP_SYN_SENT)
+		return tcp_syn_sent_input(st, now, tcb, &seg);
+	if (tcb)
+		return tcp_sync_input(st, now, tcb, &seg);
+	listener = tcp_listener_of(st, hdr->dport);
+	if (listener)
+		return tcp_listen_input(st, now, listener, &seg);
+	/* RFC 9293 3.10.7.1: CLOSED.  Everything but a RST gets a RST. */
+	if (hdr->flags & TCP_RST)
+		return tcp_dropped(st, NULL, &seg, "RST to a closed port");
+	tcp_send_reset(st, now, ip, hdr, text_len, "port closed");
+}
