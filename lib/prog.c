@@ -396,10 +396,8 @@ static void prog_stack_event(void *ctx, const struct stack_event *ev)
 	prog_print_event(ev);
 }
 
-/* stack_rx_fn of a host: a line for each frame the stack dropped. */
-static void prog_stack_drop(void *ctx, const struct stack_rx *rx)
+void prog_print_drop(const struct prog_stack *ps, const struct stack_rx *rx)
 {
-	const struct prog_stack *ps = ctx;
 	char when[16];
 
 	if (rx->verdict == DROP_NONE)
@@ -407,6 +405,12 @@ static void prog_stack_drop(void *ctx, const struct stack_rx *rx)
 	printf("%s drop %s: %s (%s)\n", prog_time(ps->frame->ts_us, when), drop_name(rx->verdict),
 	       drop_what(rx->verdict), drop_rfc(rx->verdict));
 	fflush(stdout);
+}
+
+/* stack_rx_fn of a host: a line for each frame the stack dropped. */
+static void prog_stack_drop(void *ctx, const struct stack_rx *rx)
+{
+	prog_print_drop(ctx, rx);
 }
 
 /* Fills key with random bytes (getrandom(2)); the stack's ISNs depend on

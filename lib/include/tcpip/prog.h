@@ -103,6 +103,10 @@ int prog_run_stack(const struct prog_opts *opts, stack_rx_fn on_rx);
 /* Prints ev as "TIME text" on stdout (the default for a host's events). */
 void prog_print_event(const struct stack_event *ev);
 
+/* Prints "TIME drop NAME: what (RFC)" on stdout if rx was dropped (the
+ * default on_rx of a host); nothing for an accepted frame. */
+void prog_print_drop(const struct prog_stack *ps, const struct stack_rx *rx);
+
 /* Prints the stack's counters on one line to stderr: "NAME: counters: ...",
  * every drop reason that is not zero by name.  Programs call it for -v. */
 void prog_print_counters(const struct prog_opts *opts, const struct stack *st);
