@@ -72,11 +72,13 @@ def linux():
         yield lab_wire
 
 
-def host_answers(prog, vectors):
-    """{vector name: answer kinds} from our host program prog (arpd, pingd)
-    at 192.0.2.2, each vector's frame sent by wire.py playing 192.0.2.1."""
+def host_answers(prog, vectors, extra=()):
+    """{vector name: answer kinds} from our host program prog (arpd, pingd,
+    handshake; extra: its own flags) at 192.0.2.2, each vector's frame sent
+    by wire.py playing 192.0.2.1."""
     with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
-        running = Running(lab, [program(prog), "-i", "target0", "-a", "192.0.2.2/24", "-t", "120"])
+        running = Running(lab, [program(prog), "-i", "target0", "-a", "192.0.2.2/24", "-t", "120",
+                                *extra])
         answers = {vec.name: answer_to(wire, vec, vec.answer) for vec in vectors}
         running.stop()
     return answers

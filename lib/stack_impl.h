@@ -184,6 +184,11 @@ void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now);
 /* Enters TIME-WAIT, or restarts its 2 MSL (RFC 9293 3.10.7.4, MUST-13). */
 void tcp_time_wait(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
+/* Enters FIN-WAIT-2 with a 2 MSL limit: our side is closed, so a peer
+ * that never sends its FIN cannot hold the TCB for ever (Linux's orphaned
+ * sockets get tcp_fin_timeout, 60 s, the same way). */
+void tcp_fin_wait_2(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
 /* The send MSS from the peer's option (536 when absent, MUST-15), never more
  * than our link allows (MUST-16) or less than TCPIP_TCP_MIN_MSS. */
 uint16_t tcp_snd_mss(const struct tcp_opts *opts);

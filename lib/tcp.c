@@ -29,6 +29,51 @@ const char *tcp_state_name(enum tcp_state state)
 	return (unsigned)state < TCP_STATE__COUNT ? names[state] : "?";
 }
 
+/* Every state change the code makes, with what causes it: tcp_set_state()
+ * refuses (and counts) any other, and tools/tcpstates draws the chapter's
+ * diagram from this table, so the picture is the code's.  A passive
+ * connection starts in LISTEN; when it closes, its listener is still there. */
+static const struct tcp_transition tcp_transitions[] = {
+	{TCP_CLOSED, TCP_SYN_SENT, "connect / SYN"},
+	{TCP_LISTEN, TCP_SYN_RECEIVED, "SYN / SYN,ACK"},
+	{TCP_SYN_SENT, TCP_ESTABLISHED, "SYN,ACK / ACK"},
+	{TCP_SYN_SENT, TCP_SYN_RECEIVED, "SYN / SYN,ACK (simultaneous open)"},
+	{TCP_SYN_SENT, TCP_CLOSED, "close, RST or timeout"},
+	{TCP_SYN_RECEIVED, TCP_ESTABLISHED, "ACK of our SYN"},
+	{TCP_SYN_RECEIVED, TCP_FIN_WAIT_1, "close / FIN"},
+	{TCP_SYN_RECEIVED, TCP_CLOSED, "RST, SYN, abort or timeout"},
+	{TCP_ESTABLISHED, TCP_FIN_WAIT_1, "close / FIN"},
+	{TCP_ESTABLISHED, TCP_CLOSE_WAIT, "FIN / ACK"},
+	{TCP_ESTABLISHED, TCP_CLOSED, "RST or abort"},
+	{TCP_FIN_WAIT_1, TCP_FIN_WAIT_2, "ACK of our FIN"},
+	{TCP_FIN_WAIT_1, TCP_CLOSING, "FIN / ACK"},
+	{TCP_FIN_WAIT_1, TCP_TIME_WAIT, "FIN and ACK of our FIN / ACK"},
+	{TCP_FIN_WAIT_1, TCP_CLOSED, "RST, abort, text after close, or timeout"},
+	{TCP_FIN_WAIT_2, TCP_TIME_WAIT, "FIN / ACK"},
+	{TCP_FIN_WAIT_2, TCP_CLOSED, "RST, abort, text after close, or 2 MSL idle"},
+	{TCP_CLOSE_WAIT, TCP_LAST_ACK, "close / FIN"},
+	{TCP_CLOSE_WAIT, TCP_CLOSED, "RST or abort"},
+	{TCP_CLOSING, TCP_TIME_WAIT, "ACK of our FIN"},
+	{TCP_CLOSING, TCP_CLOSED, "RST, abort or timeout"},
+	{TCP_LAST_ACK, TCP_CLOSED, "ACK of our FIN, RST, abort or timeout"},
+	{TCP_TIME_WAIT, TCP_CLOSED, "2 MSL, RST or abort"},
+};
+
+const struct tcp_transition *tcp_transition_table(size_t *count)
+{
+	*count = sizeof tcp_transitions / sizeof tcp_transitions[0];
+	return tcp_transitions;
+}
+
+/* True if the table has from -> to. */
+static bool tcp_transition_ok(enum tcp_state from, enum tcp_state to)
+{
+	for (size_t i = 0; i < sizeof tcp_transitions / sizeof tcp_transitions[0]; i++)
+		if (tcp_transitions[i].from == from && tcp_transitions[i].to == to)
+			return true;
+	return false;
+}
+
 /* SipHash of the four-tuple and a tag (1: ISN, 2: bucket, 3: port offset),
  * under the stack's secret. */
 static uint64_t tcp_tuple_hash(const struct stack *st, uint32_t remote_addr,
@@ -140,6 +185,8 @@ void tcp_set_state(struct stack *st, struct tcp_tcb *tcb, enum tcp_state state)
 
 	if (tcb->state == state)
 		return;
+	if (!tcp_transition_ok(tcb->state, state))
+		st->counters.tcp_bad_transitions++; /* a bug: tests check it stays 0 */
 	/* A half-open connection leaves its listener's backlog. */
 	if (tcb->state == TCP_SYN_RECEIVED && listener && listener->half_open > 0)
 		listener->half_open--;
@@ -237,12 +284,22 @@ void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
 	tcb->timer_at = now + tcb->rto_ms;
 }
 
+/* Two maximum segment lifetimes, in ms. */
+static stack_time_ms tcp_2msl(const struct stack *st)
+{
+	return 2 * (st->cfg.tcp_msl_ms ? st->cfg.tcp_msl_ms : TCPIP_TCP_MSL_MS);
+}
+
 void tcp_time_wait(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	stack_time_ms msl = st->cfg.tcp_msl_ms ? st->cfg.tcp_msl_ms : TCPIP_TCP_MSL_MS;
-
 	tcp_set_state(st, tcb, TCP_TIME_WAIT);
-	tcb->timer_at = now + 2 * msl;
+	tcb->timer_at = now + tcp_2msl(st);
+}
+
+void tcp_fin_wait_2(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	tcp_set_state(st, tcb, TCP_FIN_WAIT_2);
+	tcb->timer_at = now + tcp_2msl(st);
 }
 
 /* How many retransmissions tcb's state allows before it gives up. */
@@ -272,7 +329,7 @@ static void tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *
 static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	tcb->timer_at = STACK_NO_DEADLINE;
-	if (tcb->state == TCP_TIME_WAIT) {
+	if (tcb->state == TCP_TIME_WAIT || tcb->state == TCP_FIN_WAIT_2) {
 		tcp_set_state(st, tcb, TCP_CLOSED);
 		return;
 	}

@@ -211,8 +211,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		return true;
 	switch (tcb->state) {                     /* our FIN is acknowledged */
 	case TCP_FIN_WAIT_1:
-		tcb->timer_at = STACK_NO_DEADLINE;
-		tcp_set_state(st, tcb, TCP_FIN_WAIT_2);
+		tcp_fin_wait_2(st, now, tcb);
 		return true;
 	case TCP_CLOSING: tcp_time_wait(st, now, tcb); return false;
 	case TCP_LAST_ACK: tcp_set_state(st, tcb, TCP_CLOSED); return false;

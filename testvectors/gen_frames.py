@@ -409,6 +409,120 @@ def icmp_vectors():
     return v
 
 
+CLOSED_PORT = 81  # closed on both targets: every answer is RFC 9293 3.10.7.1's
+
+
+def tcp_seg(flags="S", seq=1000, ack=0, options=(("MSS", 1460),), payload=b"", dport=CLOSED_PORT,
+            **ip_kw):
+    """A TCP segment from the peer's port 40000 to the target, whole frame."""
+    seg = TCP(sport=40000, dport=dport, flags=flags, seq=seq, ack=ack, window=64240,
+              options=list(options))
+    return bytes(eth() / ip(**ip_kw) / seg / Raw(payload)) if payload else bytes(eth() / ip(**ip_kw) / seg)
+
+
+def tcp_raw_options(opt_bytes, flags="S"):
+    """A SYN whose options are opt_bytes verbatim (a multiple of 4 bytes),
+    checksum right, so only the option rule can be broken."""
+    seg = TCP(sport=40000, dport=CLOSED_PORT, flags=flags, seq=1000, window=64240,
+              dataofs=5 + len(opt_bytes) // 4) / Raw(opt_bytes)
+    frame = bytearray(bytes(eth() / ip() / seg))
+    frame[50:52] = b"\0\0"
+    frame[50:52] = struct.pack("!H", tcp_cksum(frame))
+    return bytes(frame)
+
+
+def tcp_cksum(frame):
+    """The TCP checksum of a raw frame (20-byte IPv4 header), over the
+    pseudo-header and the segment the IPv4 total length gives."""
+    total_len = struct.unpack("!H", frame[16:18])[0]
+    seg = bytes(frame[34:14 + total_len])
+    pseudo = bytes(frame[26:34]) + struct.pack("!BBH", 0, 6, len(seg))
+    data = pseudo + seg + (b"\0" if len(seg) % 2 else b"")
+    return ip_cksum(data)
+
+
+def tcp_bent(frame, offset, data):
+    """frame with data written at offset, both checksums made right again."""
+    frame = bytearray(bend(frame, offset, data))
+    frame[50:52] = b"\0\0"
+    frame[50:52] = struct.pack("!H", tcp_cksum(frame))
+    return bytes(frame)
+
+
+def tcp_cut(frame, tcp_len):
+    """The segment cut to its first tcp_len bytes, IPv4 total length to match."""
+    cut = bytearray(frame[:34 + tcp_len])
+    cut[16:18] = struct.pack("!H", 20 + tcp_len)
+    return with_ip_cksum(cut, 20)
+
+
+TCP_RST_NOTE = "Linux sends the same reset (tcp_v4_send_reset)"
+LINUX_IGNORES_OPTIONS = ("Linux stops reading options at a bad length and takes the segment "
+                         "(tcp_parse_options); it answers the SYN with a reset")
+
+
+def tcp_vectors():
+    """TCP header and option rules, and the reset a closed port owes (chapter 6)."""
+    rfc_closed = "RFC 9293 3.10.7.1 (CLOSED: the reset's SEQ and ACK)"
+    rfc_opt = "RFC 9293 3.1 (Options), MUST-64"
+    full_opts = (("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""),
+                 ("Timestamp", (100, 0)))
+    full = tcp_seg(options=full_opts)
+    rst = ("tcp-rst", "Tcp.InSegs Tcp.OutRsts")
+    v = [
+        Vec("tcp-syn-closed-port", rfc_closed + "; <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
+            tcp_seg(), "ok", rst[1], answer=rst[0], linux_answer=rst[0], note=TCP_RST_NOTE),
+        Vec("tcp-ack-closed-port", rfc_closed + "; <SEQ=SEG.ACK><CTL=RST>",
+            tcp_seg(flags="A", ack=5000, options=()), "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
+        Vec("tcp-rst-closed-port", rfc_closed + " (a RST is never answered)",
+            tcp_seg(flags="R", options=()), "ok", "Tcp.InSegs", answer="none", linux_answer="none"),
+        Vec("tcp-syn-fin-data-closed-port", rfc_closed + " (SEG.LEN counts SYN, text and FIN)",
+            tcp_seg(flags="SF", payload=b"hello"), "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
+        Vec("tcp-fin-data-closed-port", rfc_closed + " (no ACK bit: ACK = SEQ + text + FIN)",
+            tcp_seg(flags="F", options=(), payload=b"bye"), "ok", rst[1], answer=rst[0],
+            linux_answer=rst[0]),
+        Vec("tcp-ok-every-option", "RFC 9293 3.2; RFC 7323; RFC 2018 (MSS, NOP, WS, SACK-permitted, TS)",
+            full, "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
+        Vec("tcp-ok-unknown-option", "RFC 9293 3.1, MUST-68 (an unknown kind is skipped by its length)",
+            tcp_raw_options(bytes([99, 6, 1, 2, 3, 4, 2, 4, 5, 0xb4, 1, 1])), "ok", rst[1],
+            answer=rst[0], linux_answer=rst[0]),
+        Vec("tcp-ok-mss-wrong-length", "RFC 9293 3.1 (a known kind of the wrong length is ignored, as Linux does)",
+            tcp_raw_options(bytes([2, 3, 5, 1])), "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
+        Vec("tcp-ok-eol-then-junk", "RFC 9293 3.1 (End of Option List: the rest is padding)",
+            tcp_raw_options(bytes([2, 4, 5, 0xb4, 0, 0xff, 0x00, 0xee])), "ok", rst[1], answer=rst[0],
+            linux_answer=rst[0]),
+        Vec("tcp-bad-option-length-0", rfc_opt, tcp_raw_options(bytes([2, 0, 5, 0xb4])), "tcp_bad_option",
+            rst[1], answer="none", linux_answer=rst[0], linux_differs=LINUX_IGNORES_OPTIONS),
+        Vec("tcp-bad-option-length-1", rfc_opt, tcp_raw_options(bytes([99, 1, 1, 1])), "tcp_bad_option",
+            rst[1], answer="none", linux_answer=rst[0], linux_differs=LINUX_IGNORES_OPTIONS),
+        Vec("tcp-bad-option-past-header", rfc_opt, tcp_raw_options(bytes([1, 1, 2, 8])), "tcp_bad_option",
+            rst[1], answer="none", linux_answer=rst[0], linux_differs=LINUX_IGNORES_OPTIONS),
+        Vec("tcp-bad-option-no-length-byte", rfc_opt, tcp_raw_options(bytes([1, 1, 1, 3])), "tcp_bad_option",
+            rst[1], answer="none", linux_answer=rst[0], linux_differs=LINUX_IGNORES_OPTIONS),
+        Vec("tcp-bad-offset-4", "RFC 9293 3.1 (Data Offset: at least 5)", tcp_bent(tcp_seg(options=()), 46, b"\x40"),
+            "tcp_bad_offset", "Tcp.InSegs Tcp.InErrs", answer="none", linux_answer="none"),
+        Vec("tcp-bad-offset-0", "RFC 9293 3.1 (Data Offset: at least 5)", tcp_bent(tcp_seg(options=()), 46, b"\x00"),
+            "tcp_bad_offset", "Tcp.InSegs Tcp.InErrs", answer="none", linux_answer="none"),
+        Vec("tcp-truncated-options", "RFC 9293 3.1 (Data Offset runs past the segment)",
+            tcp_bent(tcp_seg(), 46, b"\xf0"), "tcp_truncated_options", "Tcp.InSegs", answer="none",
+            linux_answer="none",
+            linux_differs="Linux drops a header longer than the segment without an error counter "
+                          "(tcp_v4_rcv: discard_it); we name it"),
+        Vec("tcp-syn-to-broadcast", "RFC 1122 4.2.3.10 (MUST-57: no connection from a broadcast SYN)",
+            bytes(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / ip(dst="192.0.2.255") /
+                  TCP(sport=40000, dport=CLOSED_PORT, flags="S", seq=1000)),
+            "tcp_broadcast", "IpExt.InBcastPkts", answer="none", linux_answer="none",
+            note="Linux drops it before TCP counts it (tcp_v4_rcv: not PACKET_HOST)"),
+    ]
+    for cut in range(len(full) - 34):
+        verdict = "tcp_truncated" if cut < 20 else "tcp_truncated_options"
+        v.append(Vec(f"tcp-cut-at-{cut}", "RFC 9293 3.1 (the header, with options, cut at every byte)",
+                     tcp_cut(full, cut), verdict, "Tcp.InSegs", answer="none", linux_answer="none",
+                     linux_differs="Linux drops a cut header without an error counter "
+                                   "(tcp_v4_rcv: discard_it); we name it"))
+    return v
+
+
 def truncated_tcp(tcp):
     """The SYN's first 12 TCP bytes, with the IPv4 total length fixed to match."""
     frame = bytearray(tcp[:14 + 20 + 12])
@@ -443,6 +557,7 @@ def main():
         "l4.vec": ("ICMP, UDP and TCP checksums and lengths (chapter 3)", l4_vectors()),
         "arp.vec": ("ARP: RFC 826's rules and a host's answers (chapter 4)", arp_vectors()),
         "icmp.vec": ("ICMP echo and a host's answers (chapter 5)", icmp_vectors()),
+        "tcp.vec": ("TCP header and option rules, and a closed port's resets (chapter 6)", tcp_vectors()),
     }
     for name, (title, vectors) in files.items():
         write(out_dir, name, HEADER.format(title=title), vectors)

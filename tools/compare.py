@@ -3,9 +3,9 @@
 the same kind of veth, side by side.
 
 Ours: for the IPv4 and transport vectors (chapters 2-3), the chapter program
-(ipv4parse, cksumcheck) prints its verdict for each frame; for the ARP and
-ICMP vectors (chapters 4-5), pingd runs as a host and we record what it sends
-back.  Linux: the kernel holds 192.0.2.2; we record which of its counters
+(ipv4parse, cksumcheck) prints its verdict for each frame; for the ARP,
+ICMP and TCP vectors (chapters 4-6), handshake runs as a host (listening on
+port 8080) and we record what it sends back.  Linux: the kernel holds 192.0.2.2; we record which of its counters
 (/proc/net/snmp, netstat) each frame moved, and what it sent back.
 A vector agrees when our verdict (or answer) is the vector's, and Linux moved
 exactly the counters the vector names, in a way that fits our verdict's
@@ -26,7 +26,7 @@ from labkit import (ERROR_COUNTERS, ROOT, Running, Wire, answer_to, counters_mov
 from vectors import frame_vectors  # noqa: E402
 
 OBSERVED = [("ipv4parse", ["ipv4.vec", "truncation.vec"]), ("cksumcheck", ["l4.vec"])]
-ANSWERED = ["arp.vec", "icmp.vec"]
+ANSWERED = ["arp.vec", "icmp.vec", "tcp.vec"]
 HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
 
 
@@ -43,10 +43,10 @@ def run_ours(build):
         for prog, files in OBSERVED:
             lines, _ = ours_verdicts(lab, wire, [str(build / "bin" / prog), "-i", "target0"], sendable(files))
             ours.update({name: verdict_of_line(line) for name, line in lines.items()})
-        pingd = Running(lab, [str(build / "bin" / "pingd")] + HOST + ["-t", "300"])
+        host = Running(lab, [str(build / "bin" / "handshake")] + HOST + ["-p", "8080", "-t", "300"])
         for vec in sendable(ANSWERED):
             ours[vec.name] = answer_to(wire, vec, vec.answer)
-        pingd.stop()
+        host.stop()
         wire.close()
     return ours
 

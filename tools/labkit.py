@@ -288,10 +288,13 @@ def answer_kinds(request, frames):
     """What a target answered request with: a sorted list of kinds among
     "arp-reply" (to the asker, saying 192.0.2.2 is at the target's MAC),
     "echo-reply" (same identifier, sequence and data as an echo request),
-    "timestamp-reply", and "other:<summary>" for anything else.  ARP requests
+    "timestamp-reply", "tcp-rst" (the reset RFC 9293 3.10.7.1 computes for
+    the request), "tcp-synack" (acknowledging the request's SYN), and
+    "other:<summary>" for anything else.  ARP requests
     the target sends to resolve the peer are resolution, not answers, and the
-    target's gratuitous announcements are ignored."""
-    from scapy.all import ARP, ICMP, IP, Ether  # the harness's Python has scapy
+    target's gratuitous announcements are ignored, as is Linux's "fragment
+    reassembly time exceeded", which answers a fragment sent 30 s before."""
+    from scapy.all import ARP, ICMP, IP, TCP, Ether  # the harness's Python has scapy
 
     req = Ether(request)
     kinds = []
@@ -299,6 +302,8 @@ def answer_kinds(request, frames):
         pkt = Ether(frame)
         if ARP in pkt and pkt[ARP].op == 1:
             continue
+        if ICMP in pkt and pkt[ICMP].type == 11 and pkt[ICMP].code == 1:
+            continue  # Linux giving up reassembly of an earlier fragment vector, 30 s on
         if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == "192.0.2.2" and pkt[ARP].pdst != "192.0.2.2":
             # By bytes, not scapy's fields: a request with an odd hardware
             # type has its addresses decoded otherwise.
@@ -311,9 +316,32 @@ def answer_kinds(request, frames):
             kinds.append("echo-reply" if same else "other:echo reply that differs " + pkt.summary())
         elif ICMP in pkt and pkt[ICMP].type == 14:
             kinds.append("timestamp-reply")
+        elif TCP in pkt and TCP in req:
+            kinds.append(tcp_answer_kind(req, pkt))
         else:
             kinds.append("other:" + pkt.summary())
     return sorted(kinds)
+
+
+def tcp_answer_kind(req, pkt):
+    """"tcp-rst" if pkt is exactly the reset RFC 9293 3.10.7.1 owes the
+    segment req (SEQ=SEG.ACK with ACK; else SEQ=0, ACK=SEG.SEQ+SEG.LEN,
+    RST+ACK), "tcp-synack" for a SYN-ACK of req's SYN, else "other:..."."""
+    from scapy.all import IP, TCP
+
+    seg, ans = req[TCP], pkt[TCP]
+    ports = ans.sport == seg.dport and ans.dport == seg.sport
+    if ans.flags.R and ports:
+        if seg.flags.A:
+            ok = str(ans.flags) == "R" and ans.seq == seg.ack
+        else:
+            text = req[IP].len - req[IP].ihl * 4 - seg.dataofs * 4
+            seq_len = text + bool(seg.flags.S) + bool(seg.flags.F)
+            ok = str(ans.flags) == "RA" and ans.seq == 0 and ans.ack == (seg.seq + seq_len) % 2**32
+        return "tcp-rst" if ok else f"other:reset that differs (seq {ans.seq} ack {ans.ack} {ans.flags})"
+    if str(ans.flags) == "SA" and ports and ans.ack == (seg.seq + 1) % 2**32:
+        return "tcp-synack"
+    return "other:" + pkt.summary()
 
 
 def icmp_data(pkt):

@@ -64,7 +64,7 @@ class FrameVector:
         return self.name
 
 
-FRAME_FILES = ["ipv4.vec", "truncation.vec", "l4.vec", "arp.vec", "icmp.vec"]
+FRAME_FILES = ["ipv4.vec", "truncation.vec", "l4.vec", "arp.vec", "icmp.vec", "tcp.vec"]
 
 
 def frame_vectors(*names):

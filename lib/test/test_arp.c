@@ -15,45 +15,12 @@
 #include "tcpip/neigh.h"
 #include "tcpip/stack.h"
 #include "vec.h"
+#include "virt.h"
 
-#define OURS 0xc0000202u  /* 192.0.2.2 */
-#define PEER 0xc0000201u  /* 192.0.2.1 */
 #define OTHER 0xc0000203u /* 192.0.2.3 */
 
-static const uint8_t our_mac[6] = {2, 0, 0, 0, 0, 2};
-static const uint8_t peer_mac[6] = {2, 0, 0, 0, 0, 1};
 static const uint8_t other_mac[6] = {2, 0, 0, 0, 0, 3};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-/* What the stack sent, oldest first. */
-struct sent {
-	int count;
-	size_t len[64];
-	uint8_t frame[64][TCPIP_FRAME_MAX];
-};
-
-/* stack_tx_fn: keeps the frame. */
-static int keep_tx(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct sent *sent = ctx;
-
-	if (sent->count == 64)
-		return -1;
-	memcpy(sent->frame[sent->count], frame, len);
-	sent->len[sent->count++] = len;
-	return 0;
-}
-
-/* A host stack at 192.0.2.2/24 that records what it sends into sent. */
-static struct stack *host(struct sent *sent)
-{
-	struct stack_cfg cfg = {.ip4_addr = OURS, .prefix_len = 24, .answer_echo = true,
-				.tx = keep_tx, .tx_ctx = sent};
-
-	memset(sent, 0, sizeof *sent);
-	memcpy(cfg.mac, our_mac, 6);
-	return stack_new(&cfg);
-}
 
 /* Builds an Ethernet+ARP frame into frame (60 bytes, padded). */
 static size_t arp_frame(uint8_t *frame, uint16_t op, const uint8_t *eth_dst, const uint8_t *sha,

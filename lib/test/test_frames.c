@@ -113,7 +113,8 @@ static int run_file(const char *file_name)
 int main(void)
 {
 	int count = run_file("frames/ipv4.vec") + run_file("frames/truncation.vec") +
-		    run_file("frames/l4.vec") + run_file("frames/arp.vec") + run_file("frames/icmp.vec");
+		    run_file("frames/l4.vec") + run_file("frames/arp.vec") + run_file("frames/icmp.vec") +
+		    run_file("frames/tcp.vec");
 
 	CHECK(count > 80, "only %d frame vectors", count);
 	return test_report("test_frames");

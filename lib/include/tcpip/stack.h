@@ -137,6 +137,7 @@ struct stack_counters {
 	uint64_t tcp_backlog_drops; /* SYNs dropped: the listener's backlog was full */
 	uint64_t tcp_table_full;    /* SYNs or connects refused: no free TCB */
 	uint64_t tcp_text_dropped;  /* segments whose text we could not take (chapter 7) */
+	uint64_t tcp_bad_transitions; /* state changes missing from the table: bugs */
 };
 
 struct stack;

@@ -110,6 +110,17 @@ enum tcp_state { TCP_STATES(TCP_STATE_ENUM) TCP_STATE__COUNT };
 /* The state's name as the RFC writes it ("SYN-RECEIVED"). */
 const char *tcp_state_name(enum tcp_state state);
 
+/* One state change the stack makes, and what causes it ("event / what we
+ * send"). */
+struct tcp_transition {
+	enum tcp_state from, to;
+	const char *cause;
+};
+
+/* The stack's table of every state change it makes (*count entries).  A
+ * change not in it is counted as tcp_bad_transitions, a bug. */
+const struct tcp_transition *tcp_transition_table(size_t *count);
+
 /* Starts listening on port (passive OPEN, RFC 9293 3.10.1).  Connections
  * that complete are reported by EV_TCP_ACCEPTED; at most backlog (capped at
  * TCPIP_TCP_BACKLOG) may be half-open at once.  Returns 0, or -1 if the port

@@ -1,0 +1,297 @@
+/*
+ * test_tcp.c - TCP's pieces that scenario scripts cannot reach one by one:
+ * SipHash against its published vectors, sequence arithmetic across the
+ * wrap, every option rule and every cut of an option list (against a guard
+ * page), the ISN's clock, and the bounds: backlog, table, retransmission
+ * give-up.  Behaviour on the wire is checked by the scripts in
+ * testvectors/scripts/, against the core, our agent and Linux.
+ */
+#include <string.h>
+
+#include "tcpip/arp.h"
+#include "tcpip/bytes.h"
+#include "tcpip/cksum.h"
+#include "tcpip/siphash.h"
+#include "tcpip/tcp.h"
+#include "vec.h"
+#include "virt.h"
+
+/* SipHash-2-4 with key 00..0f: the paper's appendix A example (15 bytes
+ * 00..0e) and the reference vectors' first entry (the empty message). */
+static void test_siphash(void)
+{
+	uint8_t key[16], msg[15];
+
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	CHECK(siphash24(key, msg, 15) == 0xa129ca6149be45e5ULL, "SipHash paper example");
+	CHECK(siphash24(key, msg, 0) == 0x726fdb47dd0e0e31ULL, "SipHash of the empty message");
+}
+
+/* RFC 9293 3.4: comparisons are modulo 2^32. */
+static void test_seq(void)
+{
+	CHECK(seq_lt(0xffffff00u, 0x10u) && seq_gt(0x10u, 0xffffff00u), "across the wrap");
+	CHECK(seq_le(5, 5) && seq_ge(5, 5) && !seq_lt(5, 5) && !seq_gt(5, 5), "equal");
+	CHECK(seq_lt(0, 0x7fffffffu) && seq_gt(0, 0x80000001u), "half the space either way");
+}
+
+struct opt_case {
+	const char *name;
+	uint8_t len;
+	uint8_t bytes[40];
+	enum drop_reason verdict;
+	int mss;       /* -1: no MSS */
+	int wscale;    /* -1: none */
+	int sack_ok, ts_val, sack_blocks;
+};
+
+/* Each option rule (RFC 9293 3.1 and 3.2, MUST-64, MUST-68; RFC 7323;
+ * RFC 2018), one case each. */
+static const struct opt_case opt_cases[] = {
+	{"none", 0, {0}, DROP_NONE, -1, -1, 0, -1, 0},
+	{"mss", 4, {2, 4, 5, 0xb4}, DROP_NONE, 1460, -1, 0, -1, 0},
+	{"nop padding", 8, {1, 1, 1, 2, 4, 2, 0x18, 1}, DROP_NONE, 536, -1, 0, -1, 0},
+	{"eol ends the list", 4, {0, 2, 0, 9}, DROP_NONE, -1, -1, 0, -1, 0},
+	{"unknown kind skipped", 8, {99, 4, 1, 2, 2, 4, 1, 0}, DROP_NONE, 256, -1, 0, -1, 0},
+	{"length 0", 4, {2, 0, 5, 0xb4}, DROP_TCP_BAD_OPTION, -1, -1, 0, -1, 0},
+	{"length 1", 4, {99, 1, 1, 1}, DROP_TCP_BAD_OPTION, -1, -1, 0, -1, 0},
+	{"length past the header", 4, {2, 8, 5, 0xb4}, DROP_TCP_BAD_OPTION, -1, -1, 0, -1, 0},
+	{"kind without a length byte", 4, {1, 1, 1, 2}, DROP_TCP_BAD_OPTION, -1, -1, 0, -1, 0},
+	{"mss of the wrong length ignored", 4, {2, 3, 5, 1}, DROP_NONE, -1, -1, 0, -1, 0},
+	{"wscale", 4, {1, 3, 3, 7}, DROP_NONE, -1, 7, 0, -1, 0},
+	{"sack permitted", 4, {1, 1, 4, 2}, DROP_NONE, -1, -1, 1, -1, 0},
+	{"timestamps", 12, {1, 1, 8, 10, 0, 0, 0, 100, 0, 0, 0, 0}, DROP_NONE, -1, -1, 0, 100, 0},
+	{"sack two blocks", 20, {1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 9},
+	 DROP_NONE, -1, -1, 0, -1, 2},
+	{"sack of a broken length ignored", 8, {1, 1, 5, 6, 0, 0, 0, 1},
+	 DROP_NONE, -1, -1, 0, -1, 0},
+	{"forty nops", 40, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+			    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+	 DROP_NONE, -1, -1, 0, -1, 0},
+};
+
+/* Runs every case from just below a guard page, so an over-read faults. */
+static void test_options(void)
+{
+	for (size_t i = 0; i < sizeof opt_cases / sizeof opt_cases[0]; i++) {
+		const struct opt_case *c = &opt_cases[i];
+		uint8_t *copy = guard_copy(c->bytes, c->len);
+		struct tcp_opts opts;
+		enum drop_reason verdict = tcp_parse_options(copy, c->len, &opts);
+
+		CHECK(verdict == c->verdict, "%s: verdict %s", c->name, drop_name(verdict));
+		if (verdict == DROP_NONE) {
+			CHECK(opts.has_mss == (c->mss >= 0) && (c->mss < 0 || opts.mss == c->mss),
+			      "%s: mss", c->name);
+			CHECK(opts.has_wscale == (c->wscale >= 0) &&
+				      (c->wscale < 0 || opts.wscale == c->wscale),
+			      "%s: wscale", c->name);
+			CHECK(opts.sack_ok == (c->sack_ok == 1), "%s: sackOK", c->name);
+			CHECK(opts.has_ts == (c->ts_val >= 0) && (c->ts_val < 0 || (int)opts.ts_val == c->ts_val),
+			      "%s: timestamps", c->name);
+			CHECK(opts.sack_blocks == c->sack_blocks, "%s: sack blocks", c->name);
+		}
+		guard_free(copy, c->len);
+	}
+}
+
+/* Every cut of a full option list either parses or is tcp_bad_option,
+ * never reads past the cut, and a cut inside an option is always refused. */
+static void test_option_cuts(void)
+{
+	static const uint8_t full[20] = {2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2,
+					 8, 10, 0, 0, 0, 1, 0, 0, 0, 0};
+	static const uint8_t whole_at[] = {0, 4, 5, 8, 10, 20}; /* cuts between options */
+
+	for (uint8_t cut = 0; cut <= sizeof full; cut++) {
+		uint8_t *copy = guard_copy(full, cut);
+		struct tcp_opts opts;
+		bool between = memchr(whole_at, cut, sizeof whole_at) != NULL;
+		enum drop_reason verdict = tcp_parse_options(copy, cut, &opts);
+
+		CHECK(verdict == (between ? DROP_NONE : DROP_TCP_BAD_OPTION), "cut at %u: %s", cut,
+		      drop_name(verdict));
+		guard_free(copy, cut);
+	}
+}
+
+/* tcp_emit() writes what tcp_parse() reads back. */
+static void test_emit_parse(void)
+{
+	struct tcp_hdr out = {.sport = 8080, .dport = 40000, .seq = 0xfffffff0u, .ack = 7,
+			      .flags = TCP_SYN | TCP_ACK, .win = 65535,
+			      .opts = {.has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 7,
+				       .sack_ok = true, .has_ts = true, .ts_val = 9, .ts_ecr = 3}};
+	struct tcp_hdr in;
+	uint8_t buf[TCP_MAX_HDR_LEN];
+	size_t len = tcp_emit(&out, buf, sizeof buf);
+
+	CHECK(len == 20 + 20 && len == tcp_len(&out), "19 option bytes padded to 20");
+	CHECK(tcp_parse(buf, len, &in) == DROP_NONE && in.hdr_len == len, "parses");
+	CHECK(in.sport == 8080 && in.dport == 40000 && in.seq == out.seq && in.ack == 7 &&
+		      in.flags == out.flags && in.win == 65535,
+	      "fixed fields");
+	CHECK(in.opts.has_mss && in.opts.mss == 1460 && in.opts.has_wscale && in.opts.wscale == 7 &&
+		      in.opts.sack_ok && in.opts.has_ts && in.opts.ts_val == 9 && in.opts.ts_ecr == 3,
+	      "options");
+	CHECK(tcp_emit(&out, buf, len - 1) == 0, "refuses a short buffer");
+}
+
+/* Writes an Ethernet+IPv4+TCP frame from the peer into frame; its length. */
+static size_t tcp_frame(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
+			uint32_t seq, uint32_t ack)
+{
+	struct eth_hdr eth = {.type = ETHERTYPE_IPV4};
+	struct ip4_hdr ip = {.ttl = 64, .proto = IPPROTO_NUM_TCP, .src = PEER, .dst = OURS,
+			     .total_len = 20 + 24};
+	struct tcp_hdr tcp = {.sport = sport, .dport = dport, .seq = seq, .ack = ack,
+			      .flags = flags, .win = 64240, .opts = {.has_mss = true, .mss = 1460}};
+	uint8_t *seg = frame + 14 + 20;
+
+	memcpy(eth.dst, our_mac, 6);
+	memcpy(eth.src, peer_mac, 6);
+	eth_emit(&eth, frame, 14);
+	ip4_emit(&ip, frame + 14, 20);
+	tcp_emit(&tcp, seg, 24);
+	put_be16(seg + 16, cksum_finish(cksum_add(cksum_pseudo4(PEER, OURS, 6, 24), seg, 24)));
+	return 14 + 20 + 24;
+}
+
+/* Teaches the stack the peer's MAC with an ARP reply, and forgets what it sent. */
+static void know_peer(struct stack *st, struct sent *sent)
+{
+	struct eth_hdr eth = {.type = ETHERTYPE_ARP};
+	struct arp_pkt arp = {.op = ARP_OP_REPLY, .spa = PEER, .tpa = OURS};
+	uint8_t frame[60] = {0};
+
+	memcpy(eth.dst, our_mac, 6);
+	memcpy(eth.src, peer_mac, 6);
+	memcpy(arp.sha, peer_mac, 6);
+	memcpy(arp.tha, our_mac, 6);
+	eth_emit(&eth, frame, 14);
+	arp_emit(&arp, frame + 14, ARP_LEN);
+	stack_input(st, 0, frame, sizeof frame);
+	sent->count = 0;
+}
+
+/* The TCP header of sent frame i (which must be TCP); false if it is not. */
+static bool sent_tcp(const struct sent *sent, int i, struct tcp_hdr *hdr)
+{
+	return i < sent->count && sent->len[i] >= 54 && sent->frame[i][23] == IPPROTO_NUM_TCP &&
+	       tcp_parse(sent->frame[i] + 34, sent->len[i] - 34, hdr) == DROP_NONE;
+}
+
+/* How many of the frames sent are TCP segments. */
+static int tcp_count(const struct sent *sent)
+{
+	struct tcp_hdr hdr;
+	int count = 0;
+
+	for (int i = 0; i < sent->count; i++)
+		count += sent_tcp(sent, i, &hdr);
+	return count;
+}
+
+/* RFC 9293 3.4.1: ISN = M + F(4-tuple): tuples differ, and M runs at one
+ * tick per 4 microseconds, 250,000 a second. */
+static void test_isn(void)
+{
+	struct sent sent;
+	struct stack *st = host(&sent);
+	uint8_t frame[64];
+	struct tcp_hdr a, b, c;
+
+	know_peer(st, &sent);
+	tcp_listen(st, 8080, 4);
+	stack_input(st, 0, frame, tcp_frame(frame, 40000, 8080, TCP_SYN, 1, 0));
+	stack_input(st, 0, frame, tcp_frame(frame, 40001, 8080, TCP_SYN, 1, 0));
+	stack_input(st, 0, frame, tcp_frame(frame, 40000, 8080, TCP_RST | TCP_ACK, 2, 0));
+	stack_input(st, 1000, frame, tcp_frame(frame, 40000, 8080, TCP_SYN, 1, 0));
+	CHECK(sent_tcp(&sent, 0, &a) && sent_tcp(&sent, 1, &b) && sent_tcp(&sent, 2, &c),
+	      "three SYN-ACKs");
+	CHECK(a.seq != b.seq, "another tuple, another ISN");
+	CHECK(c.seq - a.seq == 250000, "one second later: 250,000 more (%u)", c.seq - a.seq);
+	CHECK(stack_counters(st)->tcp_bad_transitions == 0, "every state change in the table");
+	stack_free(st);
+}
+
+/* A listener holds at most its backlog of half-open connections; a SYN
+ * beyond it is dropped and counted, and room comes back as they complete. */
+static void test_backlog(void)
+{
+	struct sent sent;
+	struct stack *st = host(&sent);
+	uint8_t frame[64];
+	struct tcp_hdr synack;
+
+	know_peer(st, &sent);
+	CHECK(tcp_listen(st, 8080, 2) == 0 && tcp_listen(st, 8080, 2) < 0, "one listener per port");
+	for (uint16_t port = 40000; port < 40003; port++)
+		stack_input(st, 0, frame, tcp_frame(frame, port, 8080, TCP_SYN, 1, 0));
+	CHECK(sent.count == 2 && stack_counters(st)->tcp_backlog_drops == 1, "third SYN dropped");
+	CHECK(sent_tcp(&sent, 0, &synack), "a SYN-ACK");
+	stack_input(st, 0, frame, tcp_frame(frame, 40000, 8080, TCP_ACK, 2, synack.seq + 1));
+	stack_input(st, 0, frame, tcp_frame(frame, 40003, 8080, TCP_SYN, 1, 0));
+	CHECK(sent.count == 3, "a completed connection makes room");
+	stack_free(st);
+}
+
+/* The table is bounded: the connect after TCPIP_TCP_CONNS is refused, counted. */
+static void test_table_full(void)
+{
+	struct sent sent;
+	struct stack *st = host(&sent);
+	int last = 0;
+
+	know_peer(st, &sent);
+	for (int i = 0; i < TCPIP_TCP_CONNS; i++)
+		last = tcp_connect(st, 0, PEER, 80);
+	CHECK(last >= 0 && tcp_connect(st, 0, PEER, 80) < 0, "connect %d refused", TCPIP_TCP_CONNS + 1);
+	CHECK(stack_counters(st)->tcp_table_full == 1, "counted");
+	stack_free(st);
+}
+
+/* RFC 6298 2.1 and 5.5: the SYN is sent again after 1 s, then 2, 4, 8, 16 s
+ * (to the millisecond, and not one before); after the 5th the connection
+ * times out, 32 s later. */
+static void test_syn_backoff(void)
+{
+	static const stack_time_ms at[] = {1000, 3000, 7000, 15000, 31000};
+	struct sent sent;
+	struct stack *st = host(&sent);
+	int conn;
+
+	know_peer(st, &sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		int before = tcp_count(&sent);
+
+		stack_poll(st, at[i] - 1);
+		CHECK(tcp_count(&sent) == before, "nothing before %llu ms", (unsigned long long)at[i]);
+		stack_poll(st, at[i]);
+		CHECK(tcp_count(&sent) == before + 1, "SYN again at %llu ms", (unsigned long long)at[i]);
+	}
+	stack_poll(st, 62999);
+	CHECK(tcp_conn_state(st, conn) == TCP_SYN_SENT, "still trying at 62.999 s");
+	stack_poll(st, 63000);
+	CHECK(tcp_conn_state(st, conn) == TCP_CLOSED, "gave up at 63 s");
+	CHECK(stack_counters(st)->tcp_retransmits == 5, "five retransmissions");
+	stack_free(st);
+}
+
+int main(void)
+{
+	test_siphash();
+	test_seq();
+	test_options();
+	test_option_cuts();
+	test_emit_parse();
+	test_isn();
+	test_backlog();
+	test_table_full();
+	test_syn_backoff();
+	return test_report("test_tcp");
+}
