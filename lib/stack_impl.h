@@ -178,6 +178,10 @@ void tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
 		    const struct tcp_hdr *seg, size_t text_len, const char *why);
 
+/* Resets the connection: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.5), the
+ * program told why, and the TCB freed. */
+void tcp_reset_conn(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, const char *why);
+
 /* Starts (or restarts) tcb's retransmission timer at its current RTO. */
 void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now);
 

@@ -460,6 +460,13 @@ enum tcp_state tcp_conn_state(const struct stack *st, int conn)
 	return st->tcb[conn].state;
 }
 
+uint16_t tcp_conn_snd_mss(const struct stack *st, int conn)
+{
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS || st->tcb[conn].state == TCP_CLOSED)
+		return 0;
+	return st->tcb[conn].snd_mss;
+}
+
 /* Queues our FIN after everything sent, sends it, and times it. */
 static void tcp_send_fin(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
@@ -498,6 +505,17 @@ int tcp_close(struct stack *st, stack_time_ms now, int conn)
 	return 0;
 }
 
+void tcp_reset_conn(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, const char *why)
+{
+	struct stack_event ev = {.kind = EV_TCP_RST_OUT, .addr = tcb->remote_addr,
+				 .target = st->cfg.ip4_addr, .conn = (int)(tcb - st->tcb),
+				 .port = tcb->remote_port, .local_port = tcb->local_port, .why = why};
+
+	if (tcp_send(st, now, tcb, tcb->snd_nxt, TCP_RST) == 0)
+		stack_emit(st, &ev);
+	tcp_set_state(st, tcb, TCP_CLOSED);
+}
+
 int tcp_abort(struct stack *st, stack_time_ms now, int conn)
 {
 	struct tcp_tcb *tcb = tcp_conn(st, conn);
@@ -505,18 +523,12 @@ int tcp_abort(struct stack *st, stack_time_ms now, int conn)
 	if (!tcb)
 		return -1;
 	/* RFC 9293 3.10.5: in SYN-RECEIVED and the synchronized states, except
-	 * the last three, <SEQ=SND.NXT><CTL=RST>. */
+	 * the last three, <SEQ=SND.NXT><CTL=RST>; elsewhere the TCB just goes. */
 	if (tcb->state == TCP_SYN_RECEIVED || tcb->state == TCP_ESTABLISHED ||
 	    tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_FIN_WAIT_2 ||
-	    tcb->state == TCP_CLOSE_WAIT) {
-		struct stack_event ev = {.kind = EV_TCP_RST_OUT, .addr = tcb->remote_addr,
-					 .target = st->cfg.ip4_addr, .conn = conn,
-					 .port = tcb->remote_port, .local_port = tcb->local_port,
-					 .why = "abort"};
-
-		tcp_send(st, now, tcb, tcb->snd_nxt, TCP_RST);
-		stack_emit(st, &ev);
-	}
-	tcp_set_state(st, tcb, TCP_CLOSED);
+	    tcb->state == TCP_CLOSE_WAIT)
+		tcp_reset_conn(st, now, tcb, "abort");
+	else
+		tcp_set_state(st, tcb, TCP_CLOSED);
 	return 0;
 }

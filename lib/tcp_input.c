@@ -254,8 +254,7 @@ static bool tcp_text_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	    tcb->state == TCP_LAST_ACK || tcb->state == TCP_TIME_WAIT)
 		return true; /* text after the peer's FIN is ignored */
 	if (tcb->app_closed) {
-		tcp_send_reset(st, now, seg->ip, seg->hdr, seg->text_len, "text after close");
-		tcp_set_state(st, tcb, TCP_CLOSED);
+		tcp_reset_conn(st, now, tcb, "text after close");
 		return false;
 	}
 	st->counters.tcp_text_dropped++;

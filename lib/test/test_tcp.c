@@ -140,24 +140,33 @@ static void test_emit_parse(void)
 	CHECK(tcp_emit(&out, buf, len - 1) == 0, "refuses a short buffer");
 }
 
-/* Writes an Ethernet+IPv4+TCP frame from the peer into frame; its length. */
-static size_t tcp_frame(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
-			uint32_t seq, uint32_t ack)
+/* Writes an Ethernet+IPv4+TCP frame from the peer into frame, with an MSS
+ * option of mss (none when 0); its length. */
+static size_t tcp_frame_mss(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
+			    uint32_t seq, uint32_t ack, uint16_t mss)
 {
 	struct eth_hdr eth = {.type = ETHERTYPE_IPV4};
-	struct ip4_hdr ip = {.ttl = 64, .proto = IPPROTO_NUM_TCP, .src = PEER, .dst = OURS,
-			     .total_len = 20 + 24};
 	struct tcp_hdr tcp = {.sport = sport, .dport = dport, .seq = seq, .ack = ack,
-			      .flags = flags, .win = 64240, .opts = {.has_mss = true, .mss = 1460}};
+			      .flags = flags, .win = 64240, .opts = {.has_mss = mss != 0, .mss = mss}};
+	uint16_t seg_len = (uint16_t)tcp_len(&tcp);
+	struct ip4_hdr ip = {.ttl = 64, .proto = IPPROTO_NUM_TCP, .src = PEER, .dst = OURS,
+			     .total_len = (uint16_t)(20 + seg_len)};
 	uint8_t *seg = frame + 14 + 20;
 
 	memcpy(eth.dst, our_mac, 6);
 	memcpy(eth.src, peer_mac, 6);
 	eth_emit(&eth, frame, 14);
 	ip4_emit(&ip, frame + 14, 20);
-	tcp_emit(&tcp, seg, 24);
-	put_be16(seg + 16, cksum_finish(cksum_add(cksum_pseudo4(PEER, OURS, 6, 24), seg, 24)));
-	return 14 + 20 + 24;
+	tcp_emit(&tcp, seg, seg_len);
+	put_be16(seg + 16, cksum_finish(cksum_add(cksum_pseudo4(PEER, OURS, 6, seg_len), seg, seg_len)));
+	return 14 + 20u + seg_len;
+}
+
+/* A frame as tcp_frame_mss() with an MSS option of 1460. */
+static size_t tcp_frame(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
+			uint32_t seq, uint32_t ack)
+{
+	return tcp_frame_mss(frame, sport, dport, flags, seq, ack, 1460);
 }
 
 /* Teaches the stack the peer's MAC with an ARP reply, and forgets what it sent. */
@@ -239,6 +248,33 @@ static void test_backlog(void)
 	stack_free(st);
 }
 
+/* MUST-15, MUST-16: the send MSS is the peer's option, 536 without one,
+ * never above what our MTU allows, never below TCPIP_TCP_MIN_MSS. */
+static void test_snd_mss(void)
+{
+	static const struct { uint16_t option; uint16_t mss; } cases[] = {
+		{1460, 1460}, {0, 536}, {536, 536}, {1, TCPIP_TCP_MIN_MSS}, {65535, 1460},
+	};
+	struct sent sent;
+	struct stack *st = host(&sent);
+	uint8_t frame[64];
+
+	know_peer(st, &sent);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int conn = tcp_connect(st, 0, PEER, 80);
+		struct tcp_hdr syn;
+
+		CHECK(sent_tcp(&sent, sent.count - 1, &syn) && syn.flags == TCP_SYN, "a SYN");
+		stack_input(st, 0, frame, tcp_frame_mss(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7,
+							 syn.seq + 1, cases[i].option));
+		CHECK(tcp_conn_state(st, conn) == TCP_ESTABLISHED &&
+			      tcp_conn_snd_mss(st, conn) == cases[i].mss,
+		      "option %u: send MSS %u, want %u", cases[i].option, tcp_conn_snd_mss(st, conn),
+		      cases[i].mss);
+	}
+	stack_free(st);
+}
+
 /* The table is bounded: the connect after TCPIP_TCP_CONNS is refused, counted. */
 static void test_table_full(void)
 {
@@ -291,6 +327,7 @@ int main(void)
 	test_emit_parse();
 	test_isn();
 	test_backlog();
+	test_snd_mss();
 	test_table_full();
 	test_syn_backoff();
 	return test_report("test_tcp");

@@ -146,6 +146,11 @@ int tcp_close(struct stack *st, stack_time_ms now, int conn);
  * the connection is gone.  Returns 0, or -1 if conn is not a connection. */
 int tcp_abort(struct stack *st, stack_time_ms now, int conn);
 
+/* The most connection conn sends in one segment: the peer's MSS option, or
+ * 536 without one (MUST-15), capped by our MTU (MUST-16), at least
+ * TCPIP_TCP_MIN_MSS; 0 if there is no such connection. */
+uint16_t tcp_conn_snd_mss(const struct stack *st, int conn);
+
 /* The state of connection conn (TCP_CLOSED if there is none). */
 enum tcp_state tcp_conn_state(const struct stack *st, int conn);
 
