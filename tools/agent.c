@@ -232,6 +232,18 @@ static bool agent_prog_stdin(void *ctx)
 	return agent_read(ps->user);
 }
 
+/* on_rx in the lab: stdout carries only the protocol, so a dropped frame
+ * is told on stderr, with -v. */
+static void agent_prog_rx(void *ctx, const struct stack_rx *rx)
+{
+	struct prog_stack *ps = ctx;
+	const struct agent *ag = ps->user;
+
+	if (ag->verbose && rx->verdict != DROP_NONE)
+		fprintf(stderr, "tcpagent: drop %s: %s (%s)\n", drop_name(rx->verdict),
+			drop_what(rx->verdict), drop_rfc(rx->verdict));
+}
+
 /* stack_tx_fn in virtual time: "tx MS HEX". */
 static int agent_virtual_tx(void *ctx, const uint8_t *frame, size_t len)
 {
@@ -298,5 +310,5 @@ int main(int argc, char **argv)
 		return agent_virtual(&opts);
 	}
 	ag.verbose = opts.verbose;
-	return prog_run_stack(&opts, NULL);
+	return prog_run_stack(&opts, agent_prog_rx);
 }

@@ -71,11 +71,15 @@
 #define TCPIP_TCP_MIN_MSS 48
 
 /* Retransmission of SYN, SYN-ACK and FIN: the first timeout (RFC 6298 2.1:
- * 1 s), doubling each time up to the maximum, and how many retransmissions
- * before giving up (Linux: tcp_syn_retries 6, tcp_synack_retries 5). */
+ * 1 s), doubling each time up to the maximum (RFC 6298 2.5: at least 60 s),
+ * and how many retransmissions before giving up.  Our SYN: 7, sent at 1, 3,
+ * 7, 15, 31, 63 and 123 s, giving up at 183 s, because RFC 9293 MUST-23 wants
+ * a SYN retried for at least 3 minutes (Linux: tcp_syn_retries 6, 134 s).
+ * A SYN-ACK: 5, giving up at 63 s, so half-open connections do not linger
+ * (Linux's tcp_synack_retries is 5 too). */
 #define TCPIP_TCP_RTO_INIT_MS 1000
 #define TCPIP_TCP_RTO_MAX_MS 60000
-#define TCPIP_TCP_SYN_RETRIES 5
+#define TCPIP_TCP_SYN_RETRIES 7
 #define TCPIP_TCP_SYNACK_RETRIES 5
 #define TCPIP_TCP_FIN_RETRIES 8
 
