@@ -53,6 +53,8 @@ struct tcp_tcb {
 	stack_time_ms timer_at;      /* STACK_NO_DEADLINE: not running */
 	uint32_t rto_ms;
 	unsigned retries;            /* retransmissions so far */
+	bool challenged;             /* a challenge ACK was sent, at challenge_at */
+	stack_time_ms challenge_at;
 };
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
@@ -75,8 +77,6 @@ struct stack {
 	uint16_t tcp_hash[TCPIP_TCP_HASH_BUCKETS];   /* first TCB of each bucket, index + 1 */
 	struct tcp_listener listeners[TCPIP_TCP_LISTENERS];
 	uint32_t tcp_ephemeral_next;  /* RFC 6056 algorithm 3's counter */
-	stack_time_ms challenge_second; /* the second challenge_acks counts in */
-	unsigned challenge_acks;
 };
 
 /* Sends payload[0..len) in an Ethernet frame to dst with EtherType type.
@@ -168,9 +168,10 @@ int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t 
 /* Sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4). */
 int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
-/* Sends a challenge ACK (RFC 5961 3.2, 4.2), at most
- * TCPIP_TCP_CHALLENGE_ACKS_PER_S a second (RFC 5961 7). */
-void tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+/* Sends a challenge ACK (RFC 5961 3.2, 4.2), at most one per
+ * TCPIP_TCP_CHALLENGE_INTERVAL_MS on the connection (RFC 5961 7).  Returns
+ * true if it was sent, false if the limit held it back (counted). */
+bool tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* The reset RFC 9293 3.10.7.1 owes seg, which no connection wanted: none for
  * a RST; <SEQ=SEG.ACK><CTL=RST> if it has ACK, else <SEQ=0><ACK=SEG.SEQ+

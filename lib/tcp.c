@@ -30,7 +30,7 @@ const char *tcp_state_name(enum tcp_state state)
 }
 
 /* Every state change the code makes, with what causes it: tcp_set_state()
- * refuses (and counts) any other, and tools/tcpstates draws the chapter's
+ * counts any other as a bug (tests check none happens), and tools/tcpstates draws the chapter's
  * diagram from this table, so the picture is the code's.  A passive
  * connection starts in LISTEN; when it closes, its listener is still there. */
 static const struct tcp_transition tcp_transitions[] = {
@@ -242,19 +242,17 @@ int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	return tcp_send(st, now, tcb, tcb->snd_nxt, TCP_ACK);
 }
 
-void tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+bool tcp_challenge_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	if (now / 1000 != st->challenge_second) {
-		st->challenge_second = now / 1000;
-		st->challenge_acks = 0;
-	}
-	if (st->challenge_acks >= TCPIP_TCP_CHALLENGE_ACKS_PER_S) {
+	if (tcb->challenged && now - tcb->challenge_at < TCPIP_TCP_CHALLENGE_INTERVAL_MS) {
 		st->counters.tcp_challenge_limited++;
-		return;
+		return false;
 	}
-	st->challenge_acks++;
+	tcb->challenged = true;
+	tcb->challenge_at = now;
 	st->counters.tcp_challenge_acks++;
 	tcp_send_ack(st, now, tcb);
+	return true;
 }
 
 void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,

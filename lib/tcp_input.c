@@ -30,7 +30,8 @@ static void tcp_dropped(struct stack *st, const struct tcp_tcb *tcb, const struc
 	stack_emit(st, &ev);
 }
 
-/* Sends a challenge ACK for seg and tells the program why (RFC 5961). */
+/* Sends a challenge ACK for seg, if the limit allows, and tells the
+ * program why (RFC 5961). */
 static void tcp_challenge(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
 			  const struct tcp_seg *seg, const char *why)
 {
@@ -38,8 +39,10 @@ static void tcp_challenge(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 				 .target = seg->ip->dst, .conn = (int)(tcb - st->tcb),
 				 .port = seg->hdr->sport, .local_port = seg->hdr->dport, .why = why};
 
-	tcp_challenge_ack(st, now, tcb);
-	stack_emit(st, &ev);
+	if (tcp_challenge_ack(st, now, tcb))
+		stack_emit(st, &ev);
+	else
+		tcp_dropped(st, tcb, seg, "challenge ACK held back: one per 500 ms");
 }
 
 /* RFC 9293 3.10.7.2: a segment for a port we listen on. */

@@ -41,7 +41,7 @@ enum drop_reason tcp_check(const struct ip4_hdr *ip, const uint8_t *seg, size_t 
 
 /* Reads one known option of kind at body[0..body_len) (its bytes after kind
  * and length) into *opts.  A length that does not fit the kind is ignored,
- * as Linux's tcp_parse_options() does (RFC 9293 MUST-68 spirit). */
+ * as Linux's tcp_parse_options() does (in the spirit of RFC 9293 MUST-6). */
 static void tcp_read_option(uint8_t kind, const uint8_t *body, size_t body_len,
 			    struct tcp_opts *opts)
 {
@@ -78,7 +78,7 @@ static void tcp_read_option(uint8_t kind, const uint8_t *body, size_t body_len,
 			}
 		}
 		break;
-	default: /* MUST-68: an unknown option is skipped by its length */
+	default: /* MUST-6: an unknown option is skipped by its length */
 		break;
 	}
 }
@@ -98,7 +98,7 @@ enum drop_reason tcp_parse_options(const uint8_t *opt, size_t len, struct tcp_op
 			pos++;
 			continue;
 		}
-		/* MUST-64: a length byte must be there, be at least 2 (so the
+		/* MUST-7: a length byte must be there, be at least 2 (so the
 		 * loop always advances) and stay inside the header. */
 		if (len - pos < 2)
 			return DROP_TCP_BAD_OPTION;

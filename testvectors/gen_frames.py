@@ -464,7 +464,7 @@ LINUX_IGNORES_OPTIONS = ("Linux stops reading options at a bad length and takes 
 def tcp_vectors():
     """TCP header and option rules, and the reset a closed port owes (chapter 6)."""
     rfc_closed = "RFC 9293 3.10.7.1 (CLOSED: the reset's SEQ and ACK)"
-    rfc_opt = "RFC 9293 3.1 (Options), MUST-64"
+    rfc_opt = "RFC 9293 3.1 (Options), MUST-7"
     full_opts = (("MSS", 1460), ("NOP", None), ("WScale", 7), ("SAckOK", b""),
                  ("Timestamp", (100, 0)))
     full = tcp_seg(options=full_opts)
@@ -483,7 +483,7 @@ def tcp_vectors():
             linux_answer=rst[0]),
         Vec("tcp-ok-every-option", "RFC 9293 3.2; RFC 7323; RFC 2018 (MSS, NOP, WS, SACK-permitted, TS)",
             full, "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
-        Vec("tcp-ok-unknown-option", "RFC 9293 3.1, MUST-68 (an unknown kind is skipped by its length)",
+        Vec("tcp-ok-unknown-option", "RFC 9293 3.1, MUST-6 (an unknown kind is skipped by its length)",
             tcp_raw_options(bytes([99, 6, 1, 2, 3, 4, 2, 4, 5, 0xb4, 1, 1])), "ok", rst[1],
             answer=rst[0], linux_answer=rst[0]),
         Vec("tcp-ok-mss-wrong-length", "RFC 9293 3.1 (a known kind of the wrong length is ignored, as Linux does)",
@@ -508,7 +508,7 @@ def tcp_vectors():
             linux_answer="none",
             linux_differs="Linux drops a header longer than the segment without an error counter "
                           "(tcp_v4_rcv: discard_it); we name it"),
-        Vec("tcp-syn-to-broadcast", "RFC 1122 4.2.3.10 (MUST-57: no connection from a broadcast SYN)",
+        Vec("tcp-syn-to-broadcast", "RFC 9293 MUST-57; RFC 1122 4.2.3.10 (no connection from a broadcast SYN)",
             bytes(Ether(src=PEER_MAC, dst="ff:ff:ff:ff:ff:ff") / ip(dst="192.0.2.255") /
                   TCP(sport=40000, dport=CLOSED_PORT, flags="S", seq=1000)),
             "tcp_broadcast", "IpExt.InBcastPkts", answer="none", linux_answer="none",

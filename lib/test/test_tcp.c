@@ -48,7 +48,7 @@ struct opt_case {
 	int sack_ok, ts_val, sack_blocks;
 };
 
-/* Each option rule (RFC 9293 3.1 and 3.2, MUST-64, MUST-68; RFC 7323;
+/* Each option rule (RFC 9293 3.1 and 3.2, MUST-6, MUST-7, MUST-64; RFC 7323;
  * RFC 2018), one case each. */
 static const struct opt_case opt_cases[] = {
 	{"none", 0, {0}, DROP_NONE, -1, -1, 0, -1, 0},

@@ -87,8 +87,12 @@
  * the RFC's MSL is 2 minutes, Linux's TIME-WAIT is 60 s). */
 #define TCPIP_TCP_MSL_MS 30000
 
-/* Challenge ACKs (RFC 5961 7) sent per second, at most, by the whole stack. */
-#define TCPIP_TCP_CHALLENGE_ACKS_PER_S 100
+/* A connection sends at most one challenge ACK (RFC 5961 7) per this many
+ * ms.  The limit is per connection, not stack-wide: a shared budget is the
+ * side channel of CVE-2016-5696, where an off-path attacker counted the
+ * challenge ACKs left to learn whether a guessed connection existed.
+ * (Linux: net.ipv4.tcp_invalid_ratelimit, 500 ms.) */
+#define TCPIP_TCP_CHALLENGE_INTERVAL_MS 500
 
 /* Ephemeral ports for active opens (RFC 6056 suggests 1024-65535; this is
  * IANA's dynamic range, 49152-65535). */

@@ -87,9 +87,9 @@ enum verdict_class {
 	  "data offset below 5 words")                                                  \
 	X(TCP_TRUNCATED_OPTIONS, "tcp_truncated_options", CLASS_TRUNCATED, "RFC 9293 3.1", \
 	  "data offset runs past the end of the segment")                               \
-	X(TCP_BAD_OPTION, "tcp_bad_option", CLASS_MALFORMED, "RFC 9293 3.1 (MUST-64)",  \
+	X(TCP_BAD_OPTION, "tcp_bad_option", CLASS_MALFORMED, "RFC 9293 3.1 (MUST-7)",   \
 	  "an option's length is 0 or 1, or runs past the header")                     \
-	X(TCP_BROADCAST, "tcp_broadcast", CLASS_NOT_FOR_US, "RFC 1122 4.2.3.10 (MUST-57)", \
+	X(TCP_BROADCAST, "tcp_broadcast", CLASS_NOT_FOR_US, "RFC 9293 MUST-57, RFC 1122 4.2.3.10", \
 	  "a segment to a broadcast address")
 
 #define TCPIP_DROP_ENUM(sym, name, cls, rfc, what) DROP_##sym,

@@ -79,8 +79,8 @@ static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0
 
 /* Reads the options in opt[0..len) into *opts (zeroed first).  Returns
  * DROP_NONE, or DROP_TCP_BAD_OPTION for a length below 2 or one running past
- * the end (RFC 9293 3.1, MUST-64).  A known kind with the wrong length is
- * skipped like an unknown one (MUST-68). */
+ * the end (RFC 9293 3.1, MUST-7).  An unknown kind is skipped by its length
+ * (MUST-6), and so is a known kind with the wrong length, as Linux does. */
 enum drop_reason tcp_parse_options(const uint8_t *opt, size_t len, struct tcp_opts *opts);
 
 /* Parses the segment seg[0..len), which passed tcp_check(), into *hdr.
