@@ -351,14 +351,15 @@ void prog_print_counters(const struct prog_opts *opts, const struct stack *st)
 	if (c->tcp_in || c->tcp_out)
 		fprintf(stderr,
 			"; tcp: in %llu, out %llu, resets out %llu, retransmits %llu, challenge acks "
-			"%llu (%llu over the limit), backlog drops %llu, table full %llu, text not "
-			"taken %llu, bad transitions %llu",
+			"%llu (%llu over the limit), backlog drops %llu, table full %llu, fast "
+			"retransmits %llu, out-of-order dropped %llu, bad transitions %llu",
 			(unsigned long long)c->tcp_in, (unsigned long long)c->tcp_out,
 			(unsigned long long)c->tcp_rsts_out, (unsigned long long)c->tcp_retransmits,
 			(unsigned long long)c->tcp_challenge_acks,
 			(unsigned long long)c->tcp_challenge_limited,
 			(unsigned long long)c->tcp_backlog_drops, (unsigned long long)c->tcp_table_full,
-			(unsigned long long)c->tcp_text_dropped, (unsigned long long)c->tcp_bad_transitions);
+			(unsigned long long)c->tcp_fast_retransmits,
+			(unsigned long long)c->tcp_ooo_dropped, (unsigned long long)c->tcp_bad_transitions);
 	fputc('\n', stderr);
 }
 

@@ -137,7 +137,7 @@ static enum drop_reason stack_tcp_input(struct stack *st, stack_time_ms now, str
 		return DROP_NONE;
 	if (rx->ip4.dst != st->cfg.ip4_addr) /* MUST-57: never to a broadcast */
 		return DROP_TCP_BROADCAST;
-	tcp_input(st, now, &rx->ip4, &rx->tcp, len - rx->tcp.hdr_len);
+	tcp_input(st, now, &rx->ip4, &rx->tcp, seg + rx->tcp.hdr_len, len - rx->tcp.hdr_len);
 	return DROP_NONE;
 }
 

@@ -45,8 +45,7 @@ struct tcp_tcb {
 	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t max_snd_wnd;        /* the largest window the peer offered (RFC 5961 5.2) */
 	uint16_t snd_mss;            /* the most we send in one segment */
-	bool fin_queued;             /* our FIN is due, or sent: it takes sequence snd_fin */
-	uint32_t snd_fin;
+	uint32_t snd_fin;            /* our FIN's sequence number, once fin_sent */
 	/* Receive sequence space (figure 4). */
 	uint32_t irs, rcv_nxt, rcv_wnd;
 	/* The one timer: retransmission (SYN, SYN-ACK, FIN) or, in TIME-WAIT, 2 MSL. */
@@ -55,6 +54,30 @@ struct tcp_tcb {
 	unsigned retries;            /* retransmissions so far */
 	bool challenged;             /* a challenge ACK was sent, at challenge_at */
 	stack_time_ms challenge_at;
+	/* Chapter 7: the bytes.  The send ring holds snd_len bytes from
+	 * SND.UNA on (sent or not); the receive ring holds rcv_len unread bytes
+	 * before RCV.NXT, and out-of-order pieces after it; a byte's place in
+	 * either ring is its sequence number modulo the ring's size. */
+	bool shut_wr;                /* shutdown or close: a FIN follows the data */
+	bool fin_sent;
+	bool nodelay;                /* Nagle off (MUST-17) */
+	uint32_t snd_len;
+	uint32_t rcv_len;
+	uint32_t rcv_adv;            /* the right edge of the window we last offered */
+	bool rcv_fin;                /* the peer's FIN has come, at rcv_fin_seq */
+	uint32_t rcv_fin_seq;
+	unsigned ooo_count;          /* out-of-order pieces, sorted, not touching */
+	uint32_t ooo_start[TCPIP_TCP_OOO_RANGES], ooo_end[TCPIP_TCP_OOO_RANGES];
+	stack_time_ms delack_at;     /* a delayed ACK is due then; STACK_NO_DEADLINE: none */
+	unsigned unacked_full;       /* full-sized segments received since our last ACK */
+	unsigned dupacks;
+	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
+	bool rtt_timing, has_srtt;
+	uint32_t rtt_seq;
+	stack_time_ms rtt_start;
+	uint32_t srtt_ms, rttvar_ms;
+	uint8_t snd_buf[TCPIP_TCP_SND_BUF];
+	uint8_t rcv_buf[TCPIP_TCP_RCV_BUF];
 };
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
@@ -135,7 +158,7 @@ enum drop_reason icmp_input(struct stack *st, stack_time_ms now, const struct ip
 /* TCP (tcp.c, tcp_input.c).  tcp_input() takes a segment that passed
  * tcp_check() and tcp_parse(), addressed to us: RFC 9293 3.10.7. */
 void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
-	       const struct tcp_hdr *seg, size_t text_len);
+	       const struct tcp_hdr *seg, const uint8_t *text, size_t text_len);
 
 /* Runs the TCP timers due at now; the earliest one still pending. */
 void tcp_poll(struct stack *st, stack_time_ms now);
@@ -161,9 +184,50 @@ void tcp_set_state(struct stack *st, struct tcp_tcb *tcb, enum tcp_state state);
 void tcp_emit_event(struct stack *st, const struct tcp_tcb *tcb, enum stack_event_kind kind);
 
 /* Sends a segment on tcb: seq, the control bits flags (ACK carries
- * rcv_nxt), our window; a SYN carries our MSS.  Returns 0 or -1. */
+ * RCV.NXT, and then any delayed ACK is done), the window tcp_offer_window()
+ * gives, text[0..len); a SYN carries our MSS.  Returns 0 or -1. */
+int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+		  uint8_t flags, const uint8_t *text, uint32_t len);
+
+/* tcp_send_text() with no text. */
 int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
 	     uint8_t flags);
+
+/* tcp_data.c.  The window to offer now, with receiver SWS avoidance (RFC
+ * 9293 3.8.6.2.2): the right edge never moves back, and moves forward only
+ * by min(an MSS, half the buffer).  Updates
+ * rcv_adv and rcv_wnd. */
+uint16_t tcp_offer_window(struct tcp_tcb *tcb);
+
+/* Takes one round-trip sample into SRTT, RTTVAR and the RTO (RFC 6298 2). */
+void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms);
+
+/* Sends what the windows, Nagle and SWS avoidance allow, then the FIN if
+ * one is due and every byte has gone; starts the timer for what is in
+ * flight, or to probe a zero window. */
+void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* The retransmission timer fired in a synchronized state: sends again the
+ * first unacknowledged segment (one MSS at most, with the FIN if it is the
+ * last), or probes a zero window with one new byte.  False if there was
+ * nothing to send. */
+bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* An ACK moved SND.UNA to ack: frees the acknowledged bytes, takes an RTT
+ * sample, restarts or stops the timer (RFC 6298 5.2, 5.3). */
+void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack);
+
+/* A duplicate ACK: the third sends the first unacknowledged segment again. */
+void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
+/* Text text[0..len) at seq arrived in a state that takes text: trimmed to
+ * what is new and what the buffer holds, kept in order or out of order,
+ * acknowledged now or delayed.  True if RCV.NXT moved. */
+bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+		      const uint8_t *text, uint32_t len);
+
+/* Sends the delayed ACK if its time has come. */
+void tcp_delack_poll(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* Sends <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 9293 3.10.7.4). */
 int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);

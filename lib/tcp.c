@@ -7,8 +7,10 @@
  * chains keyed by SipHash of the four-tuple.  Each TCB has one timer:
  * retransmission of SYN, SYN-ACK or FIN (RFC 6298: 1 s, doubling, a bounded
  * number of tries), or in TIME-WAIT its 2 MSL.
- * Limits (chapter 6): no text is sent or accepted; IPv4 and one address.
+ * The bytes themselves (buffers, windows, retransmission of data) are
+ * tcp_data.c's.  Limits: IPv4 and one address.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "stack_impl.h"
@@ -149,12 +151,18 @@ struct tcp_tcb *tcp_tcb_new(struct stack *st, stack_time_ms now, uint32_t remote
 		if (tcb->state != TCP_CLOSED)
 			continue;
 		bucket = tcp_bucket(st, remote_addr, remote_port, local_port);
-		*tcb = (struct tcp_tcb){.remote_addr = remote_addr,
-					.remote_port = remote_port, .local_port = local_port,
-					.hash_next = st->tcp_hash[bucket],
-					.listener = TCP_NO_LISTENER, .rcv_wnd = TCPIP_TCP_RCV_WND,
-					.snd_mss = TCP_DEFAULT_MSS, .timer_at = STACK_NO_DEADLINE,
-					.rto_ms = TCPIP_TCP_RTO_INIT_MS};
+		/* Everything but the two rings, which need no clearing. */
+		memset(tcb, 0, offsetof(struct tcp_tcb, snd_buf));
+		tcb->remote_addr = remote_addr;
+		tcb->remote_port = remote_port;
+		tcb->local_port = local_port;
+		tcb->hash_next = st->tcp_hash[bucket];
+		tcb->listener = TCP_NO_LISTENER;
+		tcb->rcv_wnd = TCPIP_TCP_RCV_WND;
+		tcb->snd_mss = TCP_DEFAULT_MSS;
+		tcb->timer_at = STACK_NO_DEADLINE;
+		tcb->delack_at = STACK_NO_DEADLINE;
+		tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
 		tcb->iss = tcp_isn(st, now, remote_addr, remote_port, local_port);
 		tcb->snd_una = tcb->iss;
 		tcb->snd_nxt = tcb->iss;
@@ -207,13 +215,18 @@ uint16_t tcp_snd_mss(const struct tcp_opts *opts)
 	return mss < TCPIP_TCP_MIN_MSS ? TCPIP_TCP_MIN_MSS : mss;
 }
 
-/* Builds the segment hdr (no text) and hands it to IPv4 for dst. */
-static int tcp_output(struct stack *st, stack_time_ms now, uint32_t dst,
-		      const struct tcp_hdr *hdr)
+/* Builds the segment hdr with text[0..text_len) and hands it to IPv4 for dst. */
+static int tcp_output_segment(struct stack *st, stack_time_ms now, uint32_t dst,
+			      const struct tcp_hdr *hdr, const uint8_t *text, uint32_t text_len)
 {
-	uint8_t seg[TCP_MAX_HDR_LEN];
-	size_t len = tcp_emit(hdr, seg, sizeof seg);
+	uint8_t seg[TCP_MAX_HDR_LEN + TCPIP_MTU];
+	size_t hdr_len = tcp_emit(hdr, seg, sizeof seg), len = hdr_len + text_len;
 	uint32_t pseudo = cksum_pseudo4(st->cfg.ip4_addr, dst, IPPROTO_NUM_TCP, (uint16_t)len);
+
+	if (text_len > TCPIP_MTU - 40)
+		return -1;
+	if (text_len)
+		memcpy(seg + hdr_len, text, text_len);
 
 	put_be16(seg + 16, cksum_finish(cksum_add(pseudo, seg, len)));
 	st->counters.tcp_out++;
@@ -222,19 +235,30 @@ static int tcp_output(struct stack *st, stack_time_ms now, uint32_t dst,
 	return ip4_output(st, now, dst, IPPROTO_NUM_TCP, seg, len);
 }
 
-int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
-	     uint8_t flags)
+int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+		  uint8_t flags, const uint8_t *text, uint32_t len)
 {
 	struct tcp_hdr hdr = {.sport = tcb->local_port, .dport = tcb->remote_port, .seq = seq,
-			      .flags = flags, .win = (uint16_t)tcb->rcv_wnd};
+			      .flags = flags};
 
-	if (flags & TCP_ACK)
+	if (!(flags & TCP_RST))
+		hdr.win = tcp_offer_window(tcb);
+	if (flags & TCP_ACK) {
 		hdr.ack = tcb->rcv_nxt;
+		tcb->delack_at = STACK_NO_DEADLINE; /* this ACK is the one that was owed */
+		tcb->unacked_full = 0;
+	}
 	if (flags & TCP_SYN) { /* MUST-14: our MSS, from the link's MTU */
 		hdr.opts.has_mss = true;
 		hdr.opts.mss = TCPIP_MTU - 40;
 	}
-	return tcp_output(st, now, tcb->remote_addr, &hdr);
+	return tcp_output_segment(st, now, tcb->remote_addr, &hdr, text, len);
+}
+
+int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+	     uint8_t flags)
+{
+	return tcp_send_text(st, now, tcb, seq, flags, NULL, 0);
 }
 
 int tcp_send_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
@@ -273,7 +297,7 @@ void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *i
 			  !!(seg->flags & TCP_FIN);
 		rst.flags = TCP_RST | TCP_ACK;
 	}
-	if (tcp_output(st, now, ip->src, &rst) == 0)
+	if (tcp_output_segment(st, now, ip->src, &rst, NULL, 0) == 0)
 		stack_emit(st, &ev);
 }
 
@@ -297,7 +321,8 @@ void tcp_time_wait(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 void tcp_fin_wait_2(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	tcp_set_state(st, tcb, TCP_FIN_WAIT_2);
-	tcb->timer_at = now + tcp_2msl(st);
+	/* Only when the application is gone: after a shutdown, it still reads. */
+	tcb->timer_at = tcb->app_closed ? now + tcp_2msl(st) : STACK_NO_DEADLINE;
 }
 
 /* How many retransmissions tcb's state allows before it gives up. */
@@ -306,20 +331,34 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 	switch (tcb->state) {
 	case TCP_SYN_SENT: return TCPIP_TCP_SYN_RETRIES;
 	case TCP_SYN_RECEIVED: return TCPIP_TCP_SYNACK_RETRIES;
-	default: return TCPIP_TCP_FIN_RETRIES;
+	default: return TCPIP_TCP_DATA_RETRIES;
 	}
 }
 
-/* Sends again what tcb has outstanding: the SYN, the SYN-ACK or the FIN. */
-static void tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+/* Sends again what tcb has outstanding: the SYN, the SYN-ACK, or data and
+ * FIN (or a zero-window probe).  False if there was nothing. */
+static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	st->counters.tcp_retransmits++;
 	if (tcb->state == TCP_SYN_SENT)
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
 	else if (tcb->state == TCP_SYN_RECEIVED)
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
-	else if (tcb->fin_queued)
-		tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
+	else if (!tcp_retransmit_data(st, now, tcb))
+		return false;
+	st->counters.tcp_retransmits++;
+	return true;
+}
+
+/* Gives up on tcb after R2 retransmissions (MUST-20): a passive half-open
+ * one silently, an opening one with "timeout", an open one with a reset. */
+static void tcp_give_up(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	if (tcb->state == TCP_SYN_RECEIVED && tcb->listener != TCP_NO_LISTENER)
+		return tcp_set_state(st, tcb, TCP_CLOSED);
+	tcp_emit_event(st, tcb, EV_TCP_TIMEOUT);
+	if (tcb->state == TCP_SYN_SENT || tcb->state == TCP_SYN_RECEIVED)
+		return tcp_set_state(st, tcb, TCP_CLOSED);
+	tcp_reset_conn(st, now, tcb, "retransmissions gave up");
 }
 
 /* tcb's timer fired: TIME-WAIT ends, or RFC 6298 5.4-5.6: retransmit and
@@ -331,17 +370,13 @@ static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb 
 		tcp_set_state(st, tcb, TCP_CLOSED);
 		return;
 	}
-	if (tcb->retries >= tcp_retry_limit(tcb)) {
-		bool quiet = tcb->state == TCP_SYN_RECEIVED && tcb->listener != TCP_NO_LISTENER;
-
-		if (!quiet) /* a half-open passive connection goes unannounced */
-			tcp_emit_event(st, tcb, EV_TCP_TIMEOUT);
-		tcp_set_state(st, tcb, TCP_CLOSED);
-		return;
-	}
-	tcb->retries++;
+	if (tcb->retries >= tcp_retry_limit(tcb) && tcb->snd_nxt != tcb->snd_una)
+		return tcp_give_up(st, now, tcb);
 	tcb->rto_ms = tcb->rto_ms * 2 > TCPIP_TCP_RTO_MAX_MS ? TCPIP_TCP_RTO_MAX_MS : tcb->rto_ms * 2;
-	tcp_retransmit(st, now, tcb);
+	if (!tcp_retransmit(st, now, tcb))
+		return;
+	if (++tcb->retries == TCPIP_TCP_DATA_R1 && tcb->state >= TCP_ESTABLISHED)
+		tcp_emit_event(st, tcb, EV_TCP_R1);
 	tcp_timer_rtx(tcb, now);
 }
 
@@ -350,6 +385,8 @@ void tcp_poll(struct stack *st, stack_time_ms now)
 	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++) {
 		struct tcp_tcb *tcb = &st->tcb[i];
 
+		if (tcb->state != TCP_CLOSED && tcb->delack_at <= now)
+			tcp_delack_poll(st, now, tcb);
 		if (tcb->state != TCP_CLOSED && tcb->timer_at <= now)
 			tcp_timer_fired(st, now, tcb);
 	}
@@ -359,9 +396,16 @@ stack_time_ms tcp_next_deadline(const struct stack *st)
 {
 	stack_time_ms next = STACK_NO_DEADLINE;
 
-	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++)
-		if (st->tcb[i].state != TCP_CLOSED && st->tcb[i].timer_at < next)
-			next = st->tcb[i].timer_at;
+	for (size_t i = 0; i < TCPIP_TCP_CONNS; i++) {
+		const struct tcp_tcb *tcb = &st->tcb[i];
+
+		if (tcb->state == TCP_CLOSED)
+			continue;
+		if (tcb->timer_at < next)
+			next = tcb->timer_at;
+		if (tcb->delack_at < next)
+			next = tcb->delack_at;
+	}
 	return next;
 }
 
@@ -465,16 +509,27 @@ uint16_t tcp_conn_snd_mss(const struct stack *st, int conn)
 	return st->tcb[conn].snd_mss;
 }
 
-/* Queues our FIN after everything sent, sends it, and times it. */
-static void tcp_send_fin(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+/* Our side sends no more (RFC 9293 3.10.4): the FIN follows the queued
+ * data, and the state moves on. */
+static void tcp_shut_wr(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	tcb->fin_queued = true;
-	tcb->snd_fin = tcb->snd_nxt;
-	tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
-	tcb->snd_nxt = tcb->snd_fin + 1;
-	tcb->retries = 0;
-	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
-	tcp_timer_rtx(tcb, now);
+	if (tcb->shut_wr)
+		return;
+	tcb->shut_wr = true;
+	switch (tcb->state) {
+	case TCP_SYN_SENT: /* nothing sent yet: the TCB just goes */
+		return tcp_set_state(st, tcb, TCP_CLOSED);
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		tcp_set_state(st, tcb, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(st, tcb, TCP_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	tcp_output(st, now, tcb);
 }
 
 int tcp_close(struct stack *st, stack_time_ms now, int conn)
@@ -484,22 +539,23 @@ int tcp_close(struct stack *st, stack_time_ms now, int conn)
 	if (!tcb || tcb->app_closed)
 		return -1;
 	tcb->app_closed = true;
-	switch (tcb->state) { /* RFC 9293 3.10.4 */
-	case TCP_SYN_SENT:
-		tcp_set_state(st, tcb, TCP_CLOSED);
-		break;
-	case TCP_SYN_RECEIVED: /* no text queued: FIN at once */
-	case TCP_ESTABLISHED:
-		tcp_set_state(st, tcb, TCP_FIN_WAIT_1);
-		tcp_send_fin(st, now, tcb);
-		break;
-	case TCP_CLOSE_WAIT:
-		tcp_set_state(st, tcb, TCP_LAST_ACK);
-		tcp_send_fin(st, now, tcb);
-		break;
-	default: /* already closing */
-		break;
+	if (tcb->rcv_len > 0) { /* RFC 1122 4.2.2.13: data would be lost: say so */
+		tcp_reset_conn(st, now, tcb, "closed with unread data");
+		return 0;
 	}
+	if (tcb->state == TCP_FIN_WAIT_2) /* after a shutdown: now nobody reads */
+		tcb->timer_at = now + tcp_2msl(st);
+	tcp_shut_wr(st, now, tcb);
+	return 0;
+}
+
+int tcp_shutdown(struct stack *st, stack_time_ms now, int conn)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+
+	if (!tcb || tcb->shut_wr)
+		return -1;
+	tcp_shut_wr(st, now, tcb);
 	return 0;
 }
 

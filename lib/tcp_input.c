@@ -5,8 +5,8 @@
  *
  * RFC 5961 hardens two of them: a RST must hit RCV.NXT exactly, and a SYN in
  * a synchronized state, to be acted on; otherwise a challenge ACK goes back.
- * Limits (chapter 6): text is not accepted yet (a segment carrying some is
- * acknowledged without it); the security check and urgent data are not
+ * Text is handed to tcp_data.c.  Limits: text on a SYN is not taken (the
+ * peer sends it again); the security check and urgent data are not
  * supported, and said so where the RFC puts them.
  */
 #include "stack_impl.h"
@@ -15,6 +15,7 @@
 struct tcp_seg {
 	const struct ip4_hdr *ip;
 	const struct tcp_hdr *hdr;
+	const uint8_t *text;
 	size_t text_len;
 	uint32_t seq_len;  /* SEG.LEN: text, plus one for SYN and for FIN */
 };
@@ -63,7 +64,7 @@ static void tcp_listen_input(struct stack *st, stack_time_ms now, struct tcp_lis
 		return tcp_dropped(st, NULL, seg, "backlog full");
 	}
 	/* third: SYN.  A new connection in SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT>
-	 * <CTL=SYN,ACK>; text and FIN on the SYN are not taken (chapter 6). */
+	 * <CTL=SYN,ACK>; text and FIN on the SYN are not taken: sent again later. */
 	tcb = tcp_tcb_new(st, now, seg->ip->src, hdr->sport, hdr->dport);
 	if (!tcb)
 		return tcp_dropped(st, NULL, seg, "connection table full");
@@ -71,10 +72,14 @@ static void tcp_listen_input(struct stack *st, stack_time_ms now, struct tcp_lis
 	tcb->state = TCP_LISTEN; /* so the program reads LISTEN -> SYN-RECEIVED */
 	tcb->irs = hdr->seq;
 	tcb->rcv_nxt = hdr->seq + 1;
+	tcb->rcv_adv = tcb->rcv_nxt;
 	tcb->snd_mss = tcp_snd_mss(&hdr->opts);   /* MUST-15, MUST-16 */
 	tcp_set_state(st, tcb, TCP_SYN_RECEIVED);
 	tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
 	tcb->snd_nxt = tcb->iss + 1;
+	tcb->rtt_timing = true;                   /* the handshake's round trip */
+	tcb->rtt_seq = tcb->iss;
+	tcb->rtt_start = now;
 	tcp_timer_rtx(tcb, now);
 }
 
@@ -89,14 +94,22 @@ static void tcp_take_window(struct tcp_tcb *tcb, const struct tcp_hdr *hdr)
 		tcb->max_snd_wnd = tcb->snd_wnd;
 }
 
-/* Both SYNs are acknowledged: ESTABLISHED, and the program is told. */
-static void tcp_established(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr)
+/* Both SYNs are acknowledged: ESTABLISHED, and the program is told.  The
+ * handshake gives the first RTT sample, unless the SYN went twice (Karn);
+ * then RFC 6298 5.7 starts data at an RTO of 3 s. */
+static void tcp_established(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			    const struct tcp_hdr *hdr)
 {
 	tcb->snd_una = hdr->ack;
 	tcp_take_window(tcb, hdr);
 	tcb->timer_at = STACK_NO_DEADLINE;
-	tcb->retries = 0;
 	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
+	if (tcb->retries > 0)
+		tcb->rto_ms = 3000;
+	else if (tcb->rtt_timing)
+		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
+	tcb->rtt_timing = false;
+	tcb->retries = 0;
 	tcp_set_state(st, tcb, TCP_ESTABLISHED);
 	tcp_emit_event(st, tcb, tcb->listener >= 0 ? EV_TCP_ACCEPTED : EV_TCP_CONNECTED);
 }
@@ -124,12 +137,13 @@ static void tcp_syn_sent_input(struct stack *st, stack_time_ms now, struct tcp_t
 	/* third: security and precedence are not supported. */
 	if (!(hdr->flags & TCP_SYN))              /* fifth: neither SYN nor RST */
 		return tcp_dropped(st, tcb, seg, "no SYN in SYN-SENT");
-	/* fourth: SYN.  Text on it is not taken (chapter 6). */
+	/* fourth: SYN.  Text on it is not taken: the peer sends it again. */
 	tcb->irs = hdr->seq;
 	tcb->rcv_nxt = hdr->seq + 1;
+	tcb->rcv_adv = tcb->rcv_nxt;
 	tcb->snd_mss = tcp_snd_mss(&hdr->opts);
 	if (has_ack) {                            /* our SYN is acknowledged */
-		tcp_established(st, tcb, hdr);
+		tcp_established(st, now, tcb, hdr);
 		tcp_send_ack(st, now, tcb);
 		return;
 	}
@@ -185,7 +199,7 @@ static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 /* True once the peer has acknowledged our FIN. */
 static bool tcp_fin_acked(const struct tcp_tcb *tcb)
 {
-	return tcb->fin_queued && seq_gt(tcb->snd_una, tcb->snd_fin);
+	return tcb->fin_sent && seq_gt(tcb->snd_una, tcb->snd_fin);
 }
 
 /* RFC 9293 3.10.7.4, fifth, in a synchronized state: the ACK field.  Returns
@@ -206,8 +220,15 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		tcp_dropped(st, tcb, seg, "ACK too old");
 		return false;
 	}
-	if (seq_lt(tcb->snd_una, hdr->ack))
-		tcb->snd_una = hdr->ack;
+	if (seq_lt(tcb->snd_una, hdr->ack)) {
+		tcp_data_acked(st, now, tcb, hdr->ack);
+	} else if (hdr->ack == tcb->snd_una && tcb->snd_nxt != tcb->snd_una) {
+		if (hdr->win == 0)
+			tcb->retries = 0; /* a zero window, answered: probe for ever (MUST-36) */
+		else if (seg->text_len == 0 && !(hdr->flags & (TCP_SYN | TCP_FIN)) &&
+			 hdr->win == tcb->snd_wnd)
+			tcp_dup_ack(st, now, tcb);
+	}
 	if (seq_lt(tcb->snd_wl1, hdr->seq) || (tcb->snd_wl1 == hdr->seq && seq_le(tcb->snd_wl2, hdr->ack)))
 		tcp_take_window(tcb, hdr);
 	if (!tcp_fin_acked(tcb))
@@ -225,6 +246,8 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 /* RFC 9293 3.10.7.4, eighth: the peer's FIN, at RCV.NXT. */
 static void tcp_fin_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
+	tcb->rcv_fin = true;
+	tcb->rcv_fin_seq = tcb->rcv_nxt;
 	tcb->rcv_nxt++;
 	tcp_send_ack(st, now, tcb);
 	switch (tcb->state) {
@@ -246,10 +269,10 @@ static void tcp_fin_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 	tcp_emit_event(st, tcb, EV_TCP_EOF);
 }
 
-/* RFC 9293 3.10.7.4, seventh: text.  Chapter 6 takes none: after the
- * application closed, text is answered with a RST (RFC 1122 4.2.2.13);
- * before, it is acknowledged without being taken.  Returns false if
- * processing stops here. */
+/* RFC 9293 3.10.7.4, seventh: text, in ESTABLISHED and FIN-WAIT-1/2 (after
+ * the peer's FIN there is none to take).  After the application closed,
+ * text is answered with a RST (RFC 1122 4.2.2.13).  Returns false if
+ * processing stops here (the connection is gone). */
 static bool tcp_text_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
 			   const struct tcp_seg *seg)
 {
@@ -260,10 +283,8 @@ static bool tcp_text_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcp_reset_conn(st, now, tcb, "text after close");
 		return false;
 	}
-	st->counters.tcp_text_dropped++;
-	tcp_send_ack(st, now, tcb);
-	tcp_dropped(st, tcb, seg, "text not taken yet (chapter 7)");
-	return false;
+	tcp_text_arrives(st, now, tcb, seg->hdr->seq, seg->text, (uint32_t)seg->text_len);
+	return true;
 }
 
 /* Linux answers a repeat of the SYN that opened a half-open connection with
@@ -285,7 +306,8 @@ static bool tcp_repeat_syn(struct stack *st, stack_time_ms now, struct tcp_tcb *
 /* Simultaneous open: in SYN-RECEIVED after our own SYN, the peer's SYN-ACK
  * (its SYN again, acknowledging ours) completes the handshake, as Linux
  * lets it (tcp_validate_incoming()).  True if seg was that SYN-ACK. */
-static bool tcp_crossed_synack(struct stack *st, struct tcp_tcb *tcb, const struct tcp_seg *seg)
+static bool tcp_crossed_synack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			       const struct tcp_seg *seg)
 {
 	const struct tcp_hdr *hdr = seg->hdr;
 
@@ -293,7 +315,7 @@ static bool tcp_crossed_synack(struct stack *st, struct tcp_tcb *tcb, const stru
 	    (hdr->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != (TCP_SYN | TCP_ACK) ||
 	    hdr->seq != tcb->irs || hdr->ack != tcb->snd_nxt)
 		return false;
-	tcp_established(st, tcb, hdr);
+	tcp_established(st, now, tcb, hdr);
 	return true;
 }
 
@@ -303,7 +325,7 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 {
 	const struct tcp_hdr *hdr = seg->hdr;
 
-	if (tcp_repeat_syn(st, now, tcb, seg) || tcp_crossed_synack(st, tcb, seg))
+	if (tcp_repeat_syn(st, now, tcb, seg) || tcp_crossed_synack(st, now, tcb, seg))
 		return;
 	if (!tcp_acceptable(tcb, seg)) {          /* first: sequence number */
 		if (hdr->flags & TCP_RST)
@@ -327,7 +349,7 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		if (seq_le(hdr->ack, tcb->snd_una) || seq_gt(hdr->ack, tcb->snd_nxt))
 			return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len,
 					      "bad ACK in SYN-RECEIVED");
-		tcp_established(st, tcb, hdr);
+		tcp_established(st, now, tcb, hdr);
 	}
 	if (!tcp_ack_input(st, now, tcb, seg))
 		return;
@@ -340,15 +362,15 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcp_send_ack(st, now, tcb);
 		return tcp_time_wait(st, now, tcb);
 	}
-	if (hdr->seq + seg->text_len != tcb->rcv_nxt) /* a FIN beyond a gap waits */
+	if (hdr->seq + seg->text_len != tcb->rcv_nxt) /* a FIN beyond a gap: sent again later */
 		return tcp_dropped(st, tcb, seg, "FIN out of order");
 	tcp_fin_input(st, now, tcb);
 }
 
 void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
-	       const struct tcp_hdr *hdr, size_t text_len)
+	       const struct tcp_hdr *hdr, const uint8_t *text, size_t text_len)
 {
-	struct tcp_seg seg = {.ip = ip, .hdr = hdr, .text_len = text_len,
+	struct tcp_seg seg = {.ip = ip, .hdr = hdr, .text = text, .text_len = text_len,
 			      .seq_len = (uint32_t)text_len + !!(hdr->flags & TCP_SYN) +
 					 !!(hdr->flags & TCP_FIN)};
 	struct tcp_tcb *tcb = tcp_lookup(st, ip->src, hdr->sport, hdr->dport);
@@ -357,8 +379,10 @@ void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
 	st->counters.tcp_in++;
 	if (tcb && tcb->state == TCP_SYN_SENT)
 		return tcp_syn_sent_input(st, now, tcb, &seg);
-	if (tcb)
-		return tcp_sync_input(st, now, tcb, &seg);
+	if (tcb) {
+		tcp_sync_input(st, now, tcb, &seg);
+		return tcp_output(st, now, tcb); /* what the ACK or window now allow */
+	}
 	listener = tcp_listener_of(st, hdr->dport);
 	if (listener)
 		return tcp_listen_input(st, now, listener, &seg);

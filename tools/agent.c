@@ -11,13 +11,17 @@
  * "timeout", "reset", "eof") come as they happen.  In virtual time two more
  * commands move the world: "time MS" runs the clock to MS, "frame HEX" hands
  * the stack a frame; every frame it sends is printed "tx MS HEX".
- * Limits (chapter 6): send, recv, shutdown and nodelay are chapter 7's.
+ * Data (chapter 7): "send N" writes N bytes of the pattern (byte i is
+ * i mod 256) as the send buffer takes them, then says "sent N"; "recv N"
+ * reads until N bytes came and says "data N HEX8", the start of their
+ * SHA-256 (or fewer, then "eof" or "reset").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "tcpip/prog.h"
 
 #define AGENT_LINE_MAX 4096          /* a frame of 1514 bytes in hex fits */
@@ -32,6 +36,10 @@ struct agent {
 	int conn;                    /* the current connection, or -1 */
 	char line[AGENT_LINE_MAX];
 	size_t line_len;
+	uint64_t send_total, send_done;   /* a send in progress: bytes asked, taken */
+	uint64_t recv_goal, recv_count;   /* a recv in progress: bytes asked, read */
+	struct sha256 recv_hash;
+	bool eof_said;                    /* "eof" was said for the current connection */
 };
 
 /* The time for the stack: virtual, or the monotonic clock. */
@@ -58,6 +66,7 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 		fprintf(stderr, "tcpagent: %s\n", stack_event_text(ev, text, sizeof text));
 	if (ev->kind == EV_TCP_ACCEPTED) {
 		ag->conn = ev->conn;
+		ag->eof_said = false;
 		printf("accepted %s %u\n", ip4_ntoa(ev->addr, addr), ev->port);
 		fflush(stdout);
 		return;
@@ -69,9 +78,111 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 	case EV_TCP_REFUSED: agent_say("refused"); break;
 	case EV_TCP_TIMEOUT: agent_say("timeout"); break;
 	case EV_TCP_RESET: agent_say("reset"); break;
-	case EV_TCP_EOF: agent_say("eof"); break;
-	default: break;
+	default: break; /* eof is said by agent_pump(), once the bytes before it are read */
 	}
+}
+
+/* Moves a send in progress on: the pattern into the send buffer. */
+static void agent_pump_send(struct agent *ag)
+{
+	uint8_t chunk[4096];
+
+	while (ag->send_done < ag->send_total) {
+		uint64_t left = ag->send_total - ag->send_done;
+		size_t len = left < sizeof chunk ? (size_t)left : sizeof chunk;
+		long took;
+
+		for (size_t i = 0; i < len; i++)
+			chunk[i] = (uint8_t)(ag->send_done + i);
+		took = tcp_write(ag->st, agent_now(ag), ag->conn, chunk, len);
+		if (took <= 0) {
+			if (took < 0) { /* the connection cannot send any more */
+				agent_say("error send: the connection cannot send");
+				ag->send_total = ag->send_done = 0;
+			}
+			return;
+		}
+		ag->send_done += (uint64_t)took;
+	}
+	if (ag->send_total > 0) {
+		printf("sent %llu\n", (unsigned long long)ag->send_total);
+		fflush(stdout);
+		ag->send_total = ag->send_done = 0;
+	}
+}
+
+/* Says "data N HEX8" for the recv in progress and ends it. */
+static void agent_recv_done(struct agent *ag)
+{
+	uint8_t digest[32];
+
+	sha256_final(&ag->recv_hash, digest);
+	printf("data %llu %02x%02x%02x%02x\n", (unsigned long long)ag->recv_count, digest[0],
+	       digest[1], digest[2], digest[3]);
+	fflush(stdout);
+	ag->recv_goal = ag->recv_count = 0;
+}
+
+/* Moves a recv in progress on, and says "eof" once the peer's FIN has come
+ * and every byte before it was read. */
+static void agent_pump_recv(struct agent *ag)
+{
+	uint8_t chunk[4096];
+
+	while (ag->recv_count < ag->recv_goal) {
+		uint64_t left = ag->recv_goal - ag->recv_count;
+		long got = tcp_read(ag->st, agent_now(ag), ag->conn, chunk,
+				    left < sizeof chunk ? (size_t)left : sizeof chunk);
+
+		if (got <= 0)
+			break;
+		sha256_update(&ag->recv_hash, chunk, (size_t)got);
+		ag->recv_count += (uint64_t)got;
+	}
+	if (ag->recv_goal > 0 && ag->recv_count == ag->recv_goal)
+		agent_recv_done(ag);
+	if (ag->conn < 0 || ag->eof_said || !tcp_peer_done(ag->st, ag->conn) ||
+	    tcp_conn_state(ag->st, ag->conn) == TCP_CLOSED)
+		return;
+	if (ag->recv_goal > 0 && ag->recv_count > 0)
+		agent_recv_done(ag);
+	ag->recv_goal = 0;
+	ag->eof_said = true;
+	agent_say("eof");
+}
+
+/* After anything the stack did: sends and receives in progress move on. */
+static void agent_pump(struct agent *ag)
+{
+	if (ag->conn < 0)
+		return;
+	agent_pump_send(ag);
+	agent_pump_recv(ag);
+}
+
+/* send N, recv N: start one (only one of each at a time). */
+static const char *agent_data(struct agent *ag, const char *verb, const char *arg)
+{
+	char *end;
+	unsigned long long count = arg ? strtoull(arg, &end, 10) : 0;
+
+	if (!arg || *end != '\0' || count == 0)
+		return "error send and recv want a byte count";
+	if (ag->conn < 0)
+		return "error no connection";
+	if (verb[0] == 's') {
+		if (ag->send_total > 0)
+			return "error a send is still in progress";
+		ag->send_total = count;
+		ag->send_done = 0;
+	} else {
+		if (ag->recv_goal > 0)
+			return "error a recv is still in progress";
+		ag->recv_goal = count;
+		ag->recv_count = 0;
+		sha256_init(&ag->recv_hash);
+	}
+	return "ok";
 }
 
 /* Parses a port (1-65535); returns 0, or -1 if malformed. */
@@ -138,6 +249,7 @@ static const char *agent_connect(struct agent *ag, const char *ip, const char *p
 	if (conn < 0)
 		return "error cannot connect: not on our link, or no free connection";
 	ag->conn = conn;
+	ag->eof_said = false;
 	return "ok";
 }
 
@@ -165,9 +277,15 @@ static const char *agent_command(struct agent *ag, char *line)
 		return agent_time(ag, arg);
 	if (ag->virtual_time && strcmp(verb, "frame") == 0)
 		return agent_frame(ag, arg);
-	if (!strcmp(verb, "send") || !strcmp(verb, "recv") || !strcmp(verb, "shutdown") ||
-	    !strcmp(verb, "nodelay"))
-		return "error unsupported until chapter 7";
+	if (!strcmp(verb, "send") || !strcmp(verb, "recv"))
+		return agent_data(ag, verb, arg);
+	if (strcmp(verb, "shutdown") == 0)
+		return tcp_shutdown(ag->st, agent_now(ag), ag->conn) < 0 ? "error cannot shut down"
+									 : "ok";
+	if (strcmp(verb, "nodelay") == 0 && arg && (!strcmp(arg, "on") || !strcmp(arg, "off")))
+		return tcp_set_nodelay(ag->st, agent_now(ag), ag->conn, arg[1] == 'n') < 0
+			       ? "error no connection"
+			       : "ok";
 	return "error unknown command";
 }
 
@@ -187,6 +305,7 @@ static bool agent_lines(struct agent *ag)
 		if (!answer)
 			return false;
 		agent_say(answer);
+		agent_pump(ag);
 	}
 	if (ag->line_len == sizeof ag->line) { /* a line longer than any command */
 		agent_say("error line too long");
@@ -237,11 +356,12 @@ static bool agent_prog_stdin(void *ctx)
 static void agent_prog_rx(void *ctx, const struct stack_rx *rx)
 {
 	struct prog_stack *ps = ctx;
-	const struct agent *ag = ps->user;
+	struct agent *ag = ps->user;
 
 	if (ag->verbose && rx->verdict != DROP_NONE)
 		fprintf(stderr, "tcpagent: drop %s: %s (%s)\n", drop_name(rx->verdict),
 			drop_what(rx->verdict), drop_rfc(rx->verdict));
+	agent_pump(ag); /* the stack is done with the frame: move data on */
 }
 
 /* stack_tx_fn in virtual time: "tx MS HEX". */

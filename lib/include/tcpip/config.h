@@ -62,9 +62,34 @@
 #define TCPIP_TCP_LISTENERS 8
 #define TCPIP_TCP_BACKLOG 16
 
-/* The window we offer.  Chapter 6 accepts no text yet; without window
- * scaling 65535 is the largest a header can say (RFC 9293 3.1). */
+/* Each connection's send and receive buffers (chapter 7), in bytes; a
+ * power of two, as both are rings indexed by sequence number.  The window we
+ * offer is the receive buffer's free space, at most 65535: without window
+ * scaling that is the largest a header can say (RFC 9293 3.1). */
+#define TCPIP_TCP_SND_BUF 65536
+#define TCPIP_TCP_RCV_BUF 65536
 #define TCPIP_TCP_RCV_WND 65535
+
+/* Out-of-order pieces the receive side keeps at once; a segment that would
+ * need more is dropped, and sent again by the peer. */
+#define TCPIP_TCP_OOO_RANGES 8
+
+/* No congestion control until chapter 8: at most this many full segments
+ * are in flight at once (RFC 6928's initial window, as a fixed cap). */
+#define TCPIP_TCP_MAX_INFLIGHT_SEGS 10
+
+/* A delayed ACK waits at most this long (RFC 1122 4.2.3.2: under 0.5 s;
+ * RFC 9293 MUST-40), and never past the second full-sized segment. */
+#define TCPIP_TCP_DELACK_MS 200
+
+/* RFC 6298: the retransmission timeout never goes below this (2.4: 1 s). */
+#define TCPIP_TCP_RTO_MIN_MS 1000
+
+/* Data retransmissions: after R1 the program is told (an event), after R2
+ * the connection is given up and reset (RFC 9293 3.8.3, MUST-20: R2 at
+ * least 100 s; 8 doublings from 1 s, capped at 60 s, take 183 s). */
+#define TCPIP_TCP_DATA_R1 3
+#define TCPIP_TCP_DATA_RETRIES 8
 
 /* The smallest send MSS we accept from a peer's option; smaller values are
  * raised to it (Linux's net.ipv4.tcp_min_snd_mss default, 48). */
@@ -81,7 +106,6 @@
 #define TCPIP_TCP_RTO_MAX_MS 60000
 #define TCPIP_TCP_SYN_RETRIES 7
 #define TCPIP_TCP_SYNACK_RETRIES 5
-#define TCPIP_TCP_FIN_RETRIES 8
 
 /* Maximum segment lifetime: TIME-WAIT lasts 2 MSL (RFC 9293 3.4.2, MUST-13;
  * the RFC's MSL is 2 minutes, Linux's TIME-WAIT is 60 s). */

@@ -75,6 +75,9 @@ enum stack_event_kind {
 	EV_TCP_RST_OUT,      /* we sent a reset; why says why */
 	EV_TCP_CHALLENGE,    /* we sent a challenge ACK (RFC 5961); why says why */
 	EV_TCP_DROPPED,      /* a segment was discarded; why says why */
+	EV_TCP_READABLE,     /* new bytes are in order, ready for tcp_read() */
+	EV_TCP_WRITABLE,     /* acknowledged bytes left the send buffer */
+	EV_TCP_R1,           /* R1 retransmissions unanswered (RFC 9293 3.8.3) */
 };
 
 struct stack_event {
@@ -136,8 +139,9 @@ struct stack_counters {
 	uint64_t tcp_challenge_limited; /* challenge ACKs not sent: over the rate */
 	uint64_t tcp_backlog_drops; /* SYNs dropped: the listener's backlog was full */
 	uint64_t tcp_table_full;    /* SYNs or connects refused: no free TCB */
-	uint64_t tcp_text_dropped;  /* segments whose text we could not take (chapter 7) */
 	uint64_t tcp_bad_transitions; /* state changes missing from the table: bugs */
+	uint64_t tcp_fast_retransmits;
+	uint64_t tcp_ooo_dropped;   /* out-of-order segments with no room to keep them */
 };
 
 struct stack;

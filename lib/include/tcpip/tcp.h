@@ -9,8 +9,10 @@
  * Connections (tcp.c, tcp_input.c): a bounded table of TCBs found by a keyed
  * hash of the four-tuple, listeners with a bounded backlog, passive, active
  * and simultaneous open, resets, and the close states.
- * Limits (chapter 6): segment text is not accepted yet (chapter 7); window
- * scale, SACK and timestamps are parsed, never sent; no urgent data.
+ * Data (tcp_data.c, chapter 7): bounded send and receive rings, windows,
+ * reassembly, RFC 6298 retransmission, fast retransmit, Nagle, delayed ACK.
+ * Limits: window scale, SACK and timestamps are parsed, never sent; no urgent
+ * data; no congestion control (a fixed cap on data in flight).
  */
 #ifndef TCPIP_TCP_H
 #define TCPIP_TCP_H
@@ -137,10 +139,36 @@ int tcp_unlisten(struct stack *st, uint16_t port);
  * our link or the table is full. */
 int tcp_connect(struct stack *st, stack_time_ms now, uint32_t addr, uint16_t port);
 
-/* CLOSE (RFC 9293 3.10.4): we send no more; a FIN follows.  Text arriving
- * after it is answered with a RST (RFC 1122 4.2.2.13).  Returns 0, or -1 if
- * conn is not an open connection. */
+/* CLOSE (RFC 9293 3.10.4): we send no more and read no more; a FIN follows
+ * the queued data.  With unread data, or text arriving after it, the peer
+ * gets a RST instead (RFC 1122 4.2.2.13).  Returns 0, or -1 if conn is not
+ * an open connection or was closed already. */
 int tcp_close(struct stack *st, stack_time_ms now, int conn);
+
+/* Half-close: we send no more (a FIN follows the queued data), and go on
+ * reading.  Returns 0, or -1 if conn is not open or was shut already. */
+int tcp_shutdown(struct stack *st, stack_time_ms now, int conn);
+
+/* Queues up to len bytes of data to send (ESTABLISHED or CLOSE-WAIT, not
+ * shut); returns how many the send buffer took (0 when it is full: wait
+ * for EV_TCP_WRITABLE), or -1 if conn cannot send. */
+long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *data, size_t len);
+
+/* Reads up to cap bytes, in order; returns how many (0: none yet, see
+ * tcp_peer_done()), or -1 if conn is not a connection.  Reading may send a
+ * window update. */
+long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_t cap);
+
+/* Readiness: bytes waiting to be read; room in the send buffer (0 if conn
+ * cannot send); true once the peer's FIN has come and every byte before it
+ * was read, or the connection is gone. */
+size_t tcp_readable(const struct stack *st, int conn);
+size_t tcp_writable(const struct stack *st, int conn);
+bool tcp_peer_done(const struct stack *st, int conn);
+
+/* Nagle's algorithm off (on = true) or on, for conn (MUST-17).  Returns 0,
+ * or -1 if conn is not a connection. */
+int tcp_set_nodelay(struct stack *st, stack_time_ms now, int conn, bool on);
 
 /* ABORT (RFC 9293 3.10.5): a RST to the peer (in a synchronized state) and
  * the connection is gone.  Returns 0, or -1 if conn is not a connection. */

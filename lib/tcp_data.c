@@ -1,0 +1,422 @@
+/*
+ * tcp_data.c - TCP's bytes (RFC 9293 3.8, RFC 6298, RFC 1122 4.2.3): the
+ * send and receive rings, what goes out and when, retransmission, the
+ * round-trip estimator, reassembly, and the calls that read and write.
+ *
+ * Sending: the usable window is the peer's window, capped at
+ * TCPIP_TCP_MAX_INFLIGHT_SEGS full segments (no congestion control until
+ * chapter 8), less what is in flight; Nagle (MUST-17) and sender SWS
+ * avoidance (MUST-38) hold small segments back.  Receiving: out-of-order
+ * pieces are kept in the ring at their place (at most TCPIP_TCP_OOO_RANGES),
+ * the offered window never shrinks and grows only by useful steps (MUST-39),
+ * and ACKs are delayed at most TCPIP_TCP_DELACK_MS, never past the second
+ * full segment (MUST-40, MUST-58).
+ * Limits: no urgent data; no window scaling, SACK or timestamps.
+ */
+#include <string.h>
+
+#include "stack_impl.h"
+
+#define TCP_SND_MASK (TCPIP_TCP_SND_BUF - 1)
+#define TCP_RCV_MASK (TCPIP_TCP_RCV_BUF - 1)
+
+/* 1 while our SYN is unacknowledged (it takes sequence ISS), else 0. */
+static uint32_t tcp_syn_out(const struct tcp_tcb *tcb)
+{
+	return tcb->snd_una == tcb->iss ? 1 : 0;
+}
+
+/* 1 while our FIN is sent and unacknowledged, else 0. */
+static uint32_t tcp_fin_out(const struct tcp_tcb *tcb)
+{
+	return tcb->fin_sent && seq_le(tcb->snd_una, tcb->snd_fin) ? 1 : 0;
+}
+
+/* Bytes of data sent and not yet acknowledged. */
+static uint32_t tcp_data_in_flight(const struct tcp_tcb *tcb)
+{
+	return tcb->snd_nxt - tcb->snd_una - tcp_syn_out(tcb) - tcp_fin_out(tcb);
+}
+
+/* Bytes of data queued and not yet sent. */
+static uint32_t tcp_unsent(const struct tcp_tcb *tcb)
+{
+	return tcb->snd_len - tcp_data_in_flight(tcb);
+}
+
+/* The sequence number of the first byte in the send ring. */
+static uint32_t tcp_data_seq(const struct tcp_tcb *tcb)
+{
+	return tcb->snd_una + tcp_syn_out(tcb);
+}
+
+uint16_t tcp_offer_window(struct tcp_tcb *tcb)
+{
+	uint32_t free_bytes = TCPIP_TCP_RCV_BUF - tcb->rcv_len;
+	uint32_t edge, step = TCPIP_MTU - 40;
+
+	if (tcb->state == TCP_SYN_SENT)
+		return TCPIP_TCP_RCV_WND;     /* nothing received yet: the whole buffer */
+	if (free_bytes > TCPIP_TCP_RCV_WND)
+		free_bytes = TCPIP_TCP_RCV_WND;
+	if (step > TCPIP_TCP_RCV_BUF / 2)
+		step = TCPIP_TCP_RCV_BUF / 2;
+	edge = tcb->rcv_nxt + free_bytes;
+	/* RFC 9293 3.8.6.2.2: move the right edge only by a useful step, never
+	 * back. */
+	if (seq_gt(edge, tcb->rcv_adv) && edge - tcb->rcv_adv >= step)
+		tcb->rcv_adv = edge;
+	tcb->rcv_wnd = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
+	return (uint16_t)tcb->rcv_wnd;
+}
+
+void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms)
+{
+	uint32_t var4;
+
+	/* RFC 6298 2.2 and 2.3, with a clock granularity of 1 ms. */
+	if (!tcb->has_srtt) {
+		tcb->srtt_ms = rtt_ms;
+		tcb->rttvar_ms = rtt_ms / 2;
+		tcb->has_srtt = true;
+	} else {
+		uint32_t diff = tcb->srtt_ms > rtt_ms ? tcb->srtt_ms - rtt_ms : rtt_ms - tcb->srtt_ms;
+
+		tcb->rttvar_ms = (3 * tcb->rttvar_ms + diff) / 4;
+		tcb->srtt_ms = (7 * tcb->srtt_ms + rtt_ms) / 8;
+	}
+	var4 = 4 * tcb->rttvar_ms > 1 ? 4 * tcb->rttvar_ms : 1;
+	tcb->rto_ms = tcb->srtt_ms + var4;
+	if (tcb->rto_ms < TCPIP_TCP_RTO_MIN_MS)     /* 2.4 */
+		tcb->rto_ms = TCPIP_TCP_RTO_MIN_MS;
+	if (tcb->rto_ms > TCPIP_TCP_RTO_MAX_MS)     /* 2.5 */
+		tcb->rto_ms = TCPIP_TCP_RTO_MAX_MS;
+}
+
+/* Copies len bytes of the send ring from sequence seq into out. */
+static void tcp_ring_read(const uint8_t *ring, uint32_t mask, uint32_t seq, uint8_t *out,
+			  uint32_t len)
+{
+	uint32_t at = seq & mask, first = len < mask + 1 - at ? len : mask + 1 - at;
+
+	memcpy(out, ring + at, first);
+	memcpy(out + first, ring, len - first);
+}
+
+/* Copies len bytes from in into a ring at sequence seq. */
+static void tcp_ring_write(uint8_t *ring, uint32_t mask, uint32_t seq, const uint8_t *in,
+			   uint32_t len)
+{
+	uint32_t at = seq & mask, first = len < mask + 1 - at ? len : mask + 1 - at;
+
+	memcpy(ring + at, in, first);
+	memcpy(ring, in + first, len - first);
+}
+
+/* Sends len bytes of the send ring from seq, with flags (ACK always). */
+static int tcp_send_bytes(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+			  uint32_t len, uint8_t flags)
+{
+	uint8_t text[TCPIP_MTU];
+
+	tcp_ring_read(tcb->snd_buf, TCP_SND_MASK, seq, text, len);
+	return tcp_send_text(st, now, tcb, seq, flags | TCP_ACK, text, len);
+}
+
+/* How many bytes the next new segment may carry now: at most one MSS, the
+ * unsent bytes, and the usable window; then Nagle and sender SWS avoidance
+ * (RFC 9293 3.8.6.2.1) may hold a small one back (0). */
+static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
+{
+	uint32_t unsent = tcp_unsent(tcb), in_flight = tcp_data_in_flight(tcb);
+	uint32_t cap = (uint32_t)TCPIP_TCP_MAX_INFLIGHT_SEGS * tcb->snd_mss;
+	uint32_t wnd = tcb->snd_wnd < cap ? tcb->snd_wnd : cap;
+	uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+	uint32_t len = unsent < tcb->snd_mss ? unsent : tcb->snd_mss;
+
+	if (len > usable)
+		len = usable;
+	if (len == 0 || len == tcb->snd_mss)
+		return len;
+	if (len < unsent) /* the window cuts it short: only if it is worth it */
+		return len >= tcb->max_snd_wnd / 2 ? len : 0;
+	/* The last bytes queued: Nagle waits for the ACK of what is in flight. */
+	return in_flight == 0 || tcb->nodelay ? len : 0;
+}
+
+/* True in the states where our side may still send data or a FIN. */
+static bool tcp_may_send(const struct tcp_tcb *tcb)
+{
+	return tcb->state == TCP_ESTABLISHED || tcb->state == TCP_CLOSE_WAIT ||
+	       tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_LAST_ACK;
+}
+
+void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	if (!tcp_may_send(tcb) || tcb->fin_sent)
+		return;
+	/* Bounded: each pass sends at least a byte of the ring, or stops. */
+	for (int pass = 0; pass < TCPIP_TCP_SND_BUF; pass++) {
+		uint32_t len = tcp_next_len(tcb), unsent = tcp_unsent(tcb);
+		uint8_t flags = 0;
+
+		if (len == 0)
+			break;
+		if (len == unsent)
+			flags |= TCP_PSH;
+		if (len == unsent && tcb->shut_wr)
+			flags |= TCP_FIN;        /* the FIN rides on the last data */
+		if (!tcb->rtt_timing) {          /* time this segment (RFC 6298 3) */
+			tcb->rtt_timing = true;
+			tcb->rtt_seq = tcb->snd_nxt;
+			tcb->rtt_start = now;
+		}
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, flags);
+		tcb->snd_nxt += len;
+		if (flags & TCP_FIN) {
+			tcb->fin_sent = true;
+			tcb->snd_fin = tcb->snd_nxt++;
+		}
+		if (tcb->timer_at == STACK_NO_DEADLINE)
+			tcp_timer_rtx(tcb, now);
+	}
+	if (tcb->shut_wr && !tcb->fin_sent && tcp_unsent(tcb) == 0) {
+		tcb->fin_sent = true;
+		tcb->snd_fin = tcb->snd_nxt++;
+		tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
+		if (tcb->timer_at == STACK_NO_DEADLINE)
+			tcp_timer_rtx(tcb, now);
+	}
+	/* A zero window with data waiting: the persist timer will probe it. */
+	if (tcb->timer_at == STACK_NO_DEADLINE && tcp_unsent(tcb) > 0 && tcb->snd_wnd == 0)
+		tcp_timer_rtx(tcb, now);
+}
+
+bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	uint32_t data = tcp_data_in_flight(tcb);
+	uint32_t len = data < tcb->snd_mss ? data : tcb->snd_mss;
+	uint8_t flags = len == data && tcp_fin_out(tcb) ? TCP_FIN : 0;
+
+	tcb->rtt_timing = false;             /* Karn: no sample from a repeat */
+	if (data == 0 && !tcp_fin_out(tcb)) {
+		if (tcp_unsent(tcb) == 0 || tcb->snd_wnd != 0)
+			return false;
+		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0);
+		tcb->snd_nxt++;
+		return true;
+	}
+	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags);
+	return true;
+}
+
+void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack)
+{
+	uint32_t acked = ack - tcp_data_seq(tcb);
+	uint32_t data = acked < tcb->snd_len ? acked : tcb->snd_len;
+
+	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
+		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
+		tcb->rtt_timing = false;
+	}
+	tcb->snd_una = ack;
+	tcb->snd_len -= data;
+	tcb->retries = 0;
+	tcb->dupacks = 0;
+	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
+	 * restart it for what remains. */
+	tcb->timer_at = STACK_NO_DEADLINE;
+	if (tcb->snd_nxt != tcb->snd_una)
+		tcp_timer_rtx(tcb, now);
+	if (data > 0)
+		tcp_emit_event(st, tcb, EV_TCP_WRITABLE);
+}
+
+void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	if (++tcb->dupacks != 3)
+		return;
+	/* The third duplicate: the first unacknowledged segment is sent again
+	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
+	st->counters.tcp_fast_retransmits++;
+	tcp_retransmit_data(st, now, tcb);
+}
+
+/* Adds [start, end) to the out-of-order pieces, merging; false if it would
+ * need more than TCPIP_TCP_OOO_RANGES pieces. */
+static bool tcp_ooo_add(struct tcp_tcb *tcb, uint32_t start, uint32_t end)
+{
+	unsigned i = 0, j;
+
+	while (i < tcb->ooo_count && seq_lt(tcb->ooo_end[i], start))
+		i++;
+	/* Pieces i..j-1 touch or overlap [start, end): they merge into one. */
+	for (j = i; j < tcb->ooo_count && seq_le(tcb->ooo_start[j], end); j++) {
+		if (seq_lt(tcb->ooo_start[j], start))
+			start = tcb->ooo_start[j];
+		if (seq_gt(tcb->ooo_end[j], end))
+			end = tcb->ooo_end[j];
+	}
+	if (j == i && tcb->ooo_count == TCPIP_TCP_OOO_RANGES)
+		return false;
+	memmove(&tcb->ooo_start[i + 1], &tcb->ooo_start[j], (tcb->ooo_count - j) * sizeof start);
+	memmove(&tcb->ooo_end[i + 1], &tcb->ooo_end[j], (tcb->ooo_count - j) * sizeof end);
+	tcb->ooo_count = tcb->ooo_count - (j - i) + 1;
+	tcb->ooo_start[i] = start;
+	tcb->ooo_end[i] = end;
+	return true;
+}
+
+/* Moves RCV.NXT over the out-of-order pieces it now reaches. */
+static void tcp_ooo_join(struct tcp_tcb *tcb)
+{
+	while (tcb->ooo_count > 0 && seq_le(tcb->ooo_start[0], tcb->rcv_nxt)) {
+		if (seq_gt(tcb->ooo_end[0], tcb->rcv_nxt)) {
+			tcb->rcv_len += tcb->ooo_end[0] - tcb->rcv_nxt;
+			tcb->rcv_nxt = tcb->ooo_end[0];
+		}
+		tcb->ooo_count--;
+		memmove(&tcb->ooo_start[0], &tcb->ooo_start[1], tcb->ooo_count * sizeof(uint32_t));
+		memmove(&tcb->ooo_end[0], &tcb->ooo_end[1], tcb->ooo_count * sizeof(uint32_t));
+	}
+}
+
+/* After text arrived in order: an ACK now for every second full segment or
+ * when a gap was filled, else within TCPIP_TCP_DELACK_MS (MUST-58). */
+static void tcp_ack_policy(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			   uint32_t len, bool filled_gap)
+{
+	if (len >= tcb->snd_mss || len >= TCPIP_MTU - 40)
+		tcb->unacked_full++;
+	if (filled_gap || tcb->unacked_full >= 2) {
+		tcp_send_ack(st, now, tcb);
+		return;
+	}
+	if (tcb->delack_at == STACK_NO_DEADLINE)
+		tcb->delack_at = now + TCPIP_TCP_DELACK_MS;
+}
+
+bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+		      const uint8_t *text, uint32_t len)
+{
+	uint32_t room = TCPIP_TCP_RCV_BUF - tcb->rcv_len, edge = tcb->rcv_nxt + room;
+	bool had_gap = tcb->ooo_count > 0;
+
+	if (seq_lt(seq, tcb->rcv_nxt)) {           /* trim what we have already */
+		uint32_t old = tcb->rcv_nxt - seq;
+
+		if (old >= len)
+			return tcp_send_ack(st, now, tcb), false; /* a duplicate: say where we are */
+		seq += old;
+		text += old;
+		len -= old;
+	}
+	if (seq_gt(seq + len, edge))              /* trim what the buffer cannot hold */
+		len = seq_lt(seq, edge) ? edge - seq : 0;
+	if (len == 0)
+		return tcp_send_ack(st, now, tcb), false;
+	if (seq != tcb->rcv_nxt) {                /* out of order: keep it, ACK at once */
+		if (tcp_ooo_add(tcb, seq, seq + len))
+			tcp_ring_write(tcb->rcv_buf, TCP_RCV_MASK, seq, text, len);
+		else
+			st->counters.tcp_ooo_dropped++;
+		tcp_send_ack(st, now, tcb);
+		return false;
+	}
+	tcp_ring_write(tcb->rcv_buf, TCP_RCV_MASK, seq, text, len);
+	tcb->rcv_nxt += len;
+	tcb->rcv_len += len;
+	tcp_ooo_join(tcb);
+	tcp_emit_event(st, tcb, EV_TCP_READABLE);
+	tcp_ack_policy(st, now, tcb, len, had_gap);
+	return true;
+}
+
+void tcp_delack_poll(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	if (tcb->delack_at <= now)
+		tcp_send_ack(st, now, tcb);
+}
+
+/* The TCB of conn if it is a connection, else NULL. */
+static struct tcp_tcb *tcp_open_conn(struct stack *st, int conn)
+{
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS || st->tcb[conn].state == TCP_CLOSED)
+		return NULL;
+	return &st->tcb[conn];
+}
+
+long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *data, size_t len)
+{
+	struct tcp_tcb *tcb = tcp_open_conn(st, conn);
+	uint32_t room, take;
+
+	if (!tcb || tcb->shut_wr ||
+	    (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_CLOSE_WAIT))
+		return -1;
+	room = TCPIP_TCP_SND_BUF - tcb->snd_len;
+	take = len < room ? (uint32_t)len : room;
+	tcp_ring_write(tcb->snd_buf, TCP_SND_MASK, tcp_data_seq(tcb) + tcb->snd_len, data, take);
+	tcb->snd_len += take;
+	tcp_output(st, now, tcb);
+	return take;
+}
+
+long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_t cap)
+{
+	struct tcp_tcb *tcb = tcp_open_conn(st, conn);
+	uint32_t take, before;
+
+	if (!tcb)
+		return -1;
+	take = cap < tcb->rcv_len ? (uint32_t)cap : tcb->rcv_len;
+	tcp_ring_read(tcb->rcv_buf, TCP_RCV_MASK, tcb->rcv_nxt - tcb->rcv_len, buf, take);
+	tcb->rcv_len -= take;
+	/* A window update when reading opened a useful step (RFC 9293 3.8.6.2.2). */
+	before = tcb->rcv_adv;
+	if (take > 0 && tcb->state != TCP_SYN_RECEIVED) {
+		tcp_offer_window(tcb);
+		if (tcb->rcv_adv != before)
+			tcp_send_ack(st, now, tcb);
+	}
+	return take;
+}
+
+size_t tcp_readable(const struct stack *st, int conn)
+{
+	return conn >= 0 && conn < TCPIP_TCP_CONNS ? st->tcb[conn].rcv_len : 0;
+}
+
+size_t tcp_writable(const struct stack *st, int conn)
+{
+	const struct tcp_tcb *tcb;
+
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS)
+		return 0;
+	tcb = &st->tcb[conn];
+	if (tcb->shut_wr || (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_CLOSE_WAIT))
+		return 0;
+	return TCPIP_TCP_SND_BUF - tcb->snd_len;
+}
+
+bool tcp_peer_done(const struct stack *st, int conn)
+{
+	const struct tcp_tcb *tcb;
+
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS)
+		return true;
+	tcb = &st->tcb[conn];
+	return tcb->state == TCP_CLOSED || (tcb->rcv_fin && tcb->rcv_len == 0);
+}
+
+int tcp_set_nodelay(struct stack *st, stack_time_ms now, int conn, bool on)
+{
+	struct tcp_tcb *tcb = tcp_open_conn(st, conn);
+
+	if (!tcb)
+		return -1;
+	tcb->nodelay = on;
+	tcp_output(st, now, tcb);
+	return 0;
+}
