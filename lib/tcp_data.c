@@ -371,7 +371,10 @@ long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_
 	if (!tcb)
 		return -1;
 	take = cap < tcb->rcv_len ? (uint32_t)cap : tcb->rcv_len;
-	tcp_ring_read(tcb->rcv_buf, TCP_RCV_MASK, tcb->rcv_nxt - tcb->rcv_len, buf, take);
+	/* The unread bytes end where the data ends: RCV.NXT, or the FIN's
+	 * sequence number once the FIN (which RCV.NXT counts) has come. */
+	tcp_ring_read(tcb->rcv_buf, TCP_RCV_MASK,
+		      (tcb->rcv_fin ? tcb->rcv_fin_seq : tcb->rcv_nxt) - tcb->rcv_len, buf, take);
 	tcb->rcv_len -= take;
 	/* A window update when reading opened a useful step (RFC 9293 3.8.6.2.2). */
 	before = tcb->rcv_adv;
