@@ -144,11 +144,14 @@ static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 	return in_flight == 0 || tcb->nodelay ? len : 0;
 }
 
-/* True in the states where our side may still send data or a FIN. */
+/* True in the states where our side may still send data or a FIN: after a
+ * close, data queued before it still goes, then the FIN (so also in
+ * CLOSING, reached when the peer's FIN came first). */
 static bool tcp_may_send(const struct tcp_tcb *tcb)
 {
 	return tcb->state == TCP_ESTABLISHED || tcb->state == TCP_CLOSE_WAIT ||
-	       tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_LAST_ACK;
+	       tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_CLOSING ||
+	       tcb->state == TCP_LAST_ACK;
 }
 
 void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
