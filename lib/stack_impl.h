@@ -71,6 +71,8 @@ struct tcp_tcb {
 	stack_time_ms delack_at;     /* a delayed ACK is due then; STACK_NO_DEADLINE: none */
 	unsigned unacked_full;       /* full-sized segments received since our last ACK */
 	unsigned dupacks;
+	bool recovering;             /* after a fast retransmit, until recover is acked */
+	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
 	bool rtt_timing, has_srtt;
 	uint32_t rtt_seq;

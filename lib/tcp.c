@@ -345,6 +345,12 @@ static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
 	else if (!tcp_retransmit_data(st, now, tcb))
 		return false;
+	else if (tcb->snd_nxt != tcb->snd_una) {
+		/* Every hole up to SND.NXT is repaired on the partial ACKs that
+		 * follow, not one timeout each (RFC 6582 3.2 step 4's idea). */
+		tcb->recovering = true;
+		tcb->recover = tcb->snd_nxt;
+	}
 	st->counters.tcp_retransmits++;
 	return true;
 }

@@ -227,6 +227,15 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 	tcb->snd_len -= data;
 	tcb->retries = 0;
 	tcb->dupacks = 0;
+	/* RFC 6582 3.2 (NewReno's rule for loss, without its window): an ACK
+	 * that covers only part of what was in flight at the fast retransmit
+	 * means the next segment was lost too: send it at once. */
+	if (tcb->recovering && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+		st->counters.tcp_fast_retransmits++;
+		tcp_retransmit_data(st, now, tcb);
+	} else {
+		tcb->recovering = false;
+	}
 	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
 	 * restart it for what remains. */
 	tcb->timer_at = STACK_NO_DEADLINE;
@@ -238,11 +247,13 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	if (++tcb->dupacks != 3)
+	if (++tcb->dupacks != 3 || (tcb->recovering && seq_lt(tcb->snd_una, tcb->recover)))
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
 	st->counters.tcp_fast_retransmits++;
+	tcb->recovering = true;
+	tcb->recover = tcb->snd_nxt;
 	tcp_retransmit_data(st, now, tcb);
 }
 
