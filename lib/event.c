@@ -90,7 +90,10 @@ static void event_tcp_text(const struct stack_event *ev, const char *addr, char 
 		snprintf(out + at, cap - at, "segment dropped (%s)", ev->why);
 		break;
 	default:
-		snprintf(out + at, cap - at, "%s", what[ev->kind]);
+		snprintf(out + at, cap - at, "%s",
+			 (size_t)ev->kind < sizeof what / sizeof what[0] && what[ev->kind]
+				 ? what[ev->kind]
+				 : "?");
 		break;
 	}
 }
