@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tcpip/caps.h"
+#include "tcpip/fault.h"
 #include "tcpip/ip4.h"
 
 /* Prints "NAME: message" and the usage line to stderr; exits 2. */
@@ -41,6 +42,13 @@ static void prog_help(const struct prog_opts *opts)
 	       "  -t SECONDS       stop after SECONDS (default: no limit)\n"
 	       "  -v               verbose: capability sets; from chapter 2 on, the\n"
 	       "                   stack's counters at exit\n"
+	       "  --fault SPEC     make the link worse on purpose, reproducibly: SPEC is\n"
+	       "                   items like drop=0.05,dup=0.01,corrupt=0.001,reorder=0.02\n"
+	       "                   (rates per frame, 0 to 1), reorder_max=50ms, delay=20ms,\n"
+	       "                   mtu=1000, dir=rx|tx|both (default both), seed=N\n"
+	       "                   (default 1); one line per fault on stderr, the counts\n"
+	       "                   at exit with -v; --pcap still saves the frames as\n"
+	       "                   they are on the wire\n"
 	       "%s%s"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about,
@@ -80,12 +88,25 @@ static int prog_parse_number(const char *text, double *out)
 	return errno != 0 || end == text || *end != '\0' || *out < 0 ? -1 : 0;
 }
 
+/* Parses --fault's SPEC into opts; exits 2 naming the bad item. */
+static void prog_parse_fault(struct prog_opts *opts, const char *text)
+{
+	char err[128], message[160];
+
+	if (fault_parse(text, &opts->fault, err, sizeof err) < 0) {
+		snprintf(message, sizeof message, "--fault: %s", err);
+		prog_usage_error(opts, message);
+	}
+	opts->fault_on = true;
+}
+
 void prog_parse(struct prog_opts *opts, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"pcap", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{"resolve", required_argument, NULL, 'R'},
+		{"fault", required_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -112,6 +133,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 			break;
 		case 'v': opts->verbose = true; break;
 		case 'P': opts->pcap = optarg; break;
+		case 'F': prog_parse_fault(opts, optarg); break;
 		case 'R':
 			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
 				prog_usage_error(opts, opts->host ? "--resolve wants an address"
@@ -181,6 +203,25 @@ static void prog_open_failed(const struct prog_opts *opts, int err)
 	exit(PROG_EXIT_RUNTIME);
 }
 
+/* Wraps dev in the fault injector of --fault, outside the pcap tee (so the
+ * capture shows the wire, and the loop sees the injector's held frames),
+ * logging to stderr, the counts at close with -v.  Says which faults are
+ * on.  Exits 1 if out of memory. */
+static struct dev *prog_wrap_fault(const struct prog_opts *opts, struct dev *dev)
+{
+	struct fault_env env = {.log = stderr, .counts_at_close = opts->verbose};
+	char text[256];
+
+	dev = fault_wrap(dev, &opts->fault, &env);
+	if (!dev) {
+		fprintf(stderr, "%s: --fault: %s\n", opts->name, strerror(errno));
+		exit(PROG_EXIT_RUNTIME);
+	}
+	fprintf(stderr, "%s: fault: %s\n", opts->name,
+		fault_spec_text(&opts->fault, text, sizeof text));
+	return dev;
+}
+
 struct dev *prog_open_dev(const struct prog_opts *opts)
 {
 	char text[256];
@@ -196,6 +237,8 @@ struct dev *prog_open_dev(const struct prog_opts *opts)
 			exit(PROG_EXIT_RUNTIME);
 		}
 	}
+	if (opts->fault_on)
+		dev = prog_wrap_fault(opts, dev);
 	if (opts->verbose)
 		fprintf(stderr, "%s: capabilities before drop: %s\n", opts->name,
 			caps_text(text, sizeof text));
@@ -238,18 +281,24 @@ char *prog_time(uint64_t ts_us, char out[16])
 	return out;
 }
 
-/* Milliseconds poll() may wait: until the earlier of the run's deadline and
- * the stack's (if st), at most a second, 0 if past. */
-static int prog_wait_ms(uint64_t deadline_ms, const struct stack *st)
+/* Milliseconds poll() may wait: until the earliest of the run's deadline,
+ * the stack's (if st) and the device's next held frame (a fault injector's,
+ * rounded up to a whole ms), at most a second, 0 if past. */
+static int prog_wait_ms(uint64_t deadline_ms, const struct stack *st, struct dev *dev)
 {
 	uint64_t now = prog_now_ms();
+	int64_t release_us = dev_next_release_us(dev);
+	int wait_ms;
 
 	if (st && stack_next_deadline(st) < deadline_ms)
 		deadline_ms = stack_next_deadline(st);
 
 	if (deadline_ms <= now)
 		return 0;
-	return deadline_ms - now > 1000 ? 1000 : (int)(deadline_ms - now);
+	wait_ms = deadline_ms - now > 1000 ? 1000 : (int)(deadline_ms - now);
+	if (release_us >= 0 && (release_us + 999) / 1000 < wait_ms)
+		wait_ms = (int)((release_us + 999) / 1000);
+	return wait_ms;
 }
 
 /* A descriptor that becomes readable on SIGINT or SIGTERM, which are
@@ -301,7 +350,7 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 	while (prog_now_ms() < deadline) {
 		int got;
 
-		if (poll(pfd, 3, prog_wait_ms(deadline, st)) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, prog_wait_ms(deadline, st, dev)) < 0 && errno != EINTR) {
 			fprintf(stderr, "%s: poll failed: %s\n", opts->name, strerror(errno));
 			rc = -1;
 			break;

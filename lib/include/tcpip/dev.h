@@ -4,8 +4,10 @@
  * A device moves frames in batches (up to TCPIP_BATCH per call), so a faster
  * device (a PACKET_MMAP ring) can slot in later without touching the core.
  * Devices here: an AF_PACKET raw socket on one interface (dev_packet.c), an
- * in-memory pair of queues for tests (dev_mem.c), and a pcap tee that wraps
- * any device and writes what passes through it (pcap.c).
+ * in-memory pair of queues for tests (dev_mem.c), a pcap tee that wraps
+ * any device and writes what passes through it (pcap.c), and a fault
+ * injector that wraps any device and drops, duplicates, corrupts, reorders
+ * and delays its frames (dev_fault.c, fault.h).
  */
 #ifndef TCPIP_DEV_H
 #define TCPIP_DEV_H
@@ -42,6 +44,12 @@ struct dev_ops {
 	/* Releases the device and itself; returns 0, or -1 if something it
 	 * owed was lost (a pcap tee's write failed). */
 	int (*close)(struct dev *dev);
+	/* Optional (NULL: the device holds no frames back).  Microseconds
+	 * until the device has a held frame to release although its fd may not
+	 * become readable (the fault injector's delayed frames): 0 if one is
+	 * due now, -1 if it holds none.  An event loop sleeps no longer than
+	 * this, then calls recv, which releases what is due. */
+	int64_t (*next_release_us)(struct dev *dev);
 };
 
 struct dev {
@@ -60,6 +68,12 @@ uint64_t dev_now_us(void);
 int dev_recv(struct dev *dev, struct frame *frames, int max);
 int dev_send(struct dev *dev, const struct frame *frames, int n);
 int dev_close(struct dev *dev);
+
+/* The device's next_release_us (see struct dev_ops); -1 if it has none. */
+static inline int64_t dev_next_release_us(struct dev *dev)
+{
+	return dev->ops->next_release_us ? dev->ops->next_release_us(dev) : -1;
+}
 
 /* Opens an AF_PACKET raw socket bound to ifname.  Frames this host sent
  * (PACKET_OUTGOING) are dropped in the device unless keep_outgoing is set, so

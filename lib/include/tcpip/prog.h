@@ -3,8 +3,8 @@
  * loop, opening the device, and printing (design: "Program conventions").
  *
  * Flags: -i IFACE, -a ADDR/PREFIX, --pcap FILE, -v, --help, -p PORT for the
- * TCP chapters, and two bounds
- * every program has so no run is endless: -c COUNT (stop after COUNT frames)
+ * TCP chapters, --fault SPEC (fault.h: a worse link, on purpose), and two
+ * bounds every program has so no run is endless: -c COUNT (stop after COUNT frames)
  * and -t SECONDS (stop after that long; default 0, no limit).
  * Exit codes: 0 success, 2 usage error, 1 runtime error.
  */
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dev.h"
+#include "fault.h"
 #include "stack.h"
 
 #define PROG_EXIT_OK 0
@@ -30,6 +31,8 @@ struct prog_opts {
 	uint32_t addr;        /* -a, host order; 0 if not given */
 	int prefix_len;       /* -a's /PREFIX; -1 if not given */
 	const char *pcap;     /* --pcap */
+	bool fault_on;        /* --fault given */
+	struct fault_spec fault; /* --fault's SPEC, parsed */
 	bool verbose;         /* -v */
 	long count;           /* -c; 0: no limit */
 	double timeout_s;     /* -t; 0: no limit */
@@ -57,6 +60,8 @@ struct prog_opts {
 void prog_parse(struct prog_opts *opts, int argc, char **argv);
 
 /* Opens the AF_PACKET device on opts->iface, tees it to opts->pcap if given,
+ * wraps that in the fault injector if --fault was given (saying which
+ * faults are on; its log on stderr; its counts at close with -v),
  * then drops every capability (printing the sets before and after with -v).
  * The program says it is listening when prog_loop() starts.
  * On failure prints what to do and exits 1: without CAP_NET_RAW the message
@@ -73,7 +78,8 @@ typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
 /* Receives frames until opts->count frames were handled, opts->timeout_s
  * passed, or fn returns false (or opts->on_stdin does, called with ctx).  Between frames it waits in poll() no longer
  * than the time left, nor past the stack's next deadline when st is given
- * (NULL: no stack), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
+ * (NULL: no stack), nor past the device's next held frame
+ * (dev_next_release_us()), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
  * blocked and read from a signalfd).  Prints "NAME: listening on IFACE" to
  * stderr as it starts.  Returns 0, or -1 on a device error (printed). */
 int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, prog_frame_fn fn,
