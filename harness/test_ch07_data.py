@@ -161,3 +161,72 @@ def test_fetch_from_linux_server(lab, payload, http_server, tmp_path):
     assert "status 200, 10000000 body bytes" in run.stdout, run.stdout
     assert sha256_of(tmp_path / "got") == payload[1]
     assert not SANITIZER.search(run.stderr), run.stderr
+
+
+# Integrity under faults: (name, --fault spec, bytes).  10 MB, but 2 MB at
+# 10% loss, where our 1 s minimum RTO (RFC 6298 2.4) makes 10 MB from us to
+# Linux take minutes (281 s, measured; issue 5 asks for 10 MB: still open).
+FAULTS = [
+    ("loss-1pct", "drop=0.01,seed=11", SIZE),
+    ("loss-5pct", "drop=0.05,seed=12", SIZE),
+    ("loss-10pct", "drop=0.1,seed=13", 2_000_000),
+    ("reorder-dup", "reorder=0.05,dup=0.05,seed=14", SIZE),
+    ("corrupt", "corrupt=0.01,seed=15", SIZE),
+]
+
+
+@pytest.fixture(scope="module")
+def small_payload(payload):
+    """The payload's first 2 MB, beside it, and their SHA-256."""
+    path = payload[0].parent / "2m.bin"
+    data = payload[0].read_bytes()[:2_000_000]
+    path.write_bytes(data)
+    os.chmod(path, 0o644)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def sized(payload, small_payload, size):
+    """The payload of that size."""
+    return payload if size == SIZE else small_payload
+
+
+def no_connections_left(lab, port):
+    """The peer kernel holds no connection to or from port but TIME-WAIT
+    (and its listener)."""
+    run = lab.run("peer", ["ss", "-Htan", f"( sport = :{port} or dport = :{port} )"], check=False)
+    left = [l for l in run.stdout.splitlines() if l and not l.startswith(("TIME-WAIT", "LISTEN"))]
+    assert not left, left
+
+
+@pytest.mark.parametrize("name,spec,size", FAULTS, ids=[f[0] for f in FAULTS])
+def test_ours_to_linux_under_faults(lab, payload, small_payload, tmp_path, name, spec, size):
+    """curl (Linux) fetches from serve running with --fault: the same bytes
+    arrive, in bounded time, and both ends close."""
+    src = sized(payload, small_payload, size)
+    prog = Running(lab, [program("serve")] + HOST + [
+        "--http", "8080", "--file", str(src[0]), "-t", "900", "-v", "--fault", spec])
+    try:
+        run = lab.run("peer", ["curl", "-sS", "-m", "400", "-o", str(tmp_path / "got"),
+                               f"http://192.0.2.2:8080/{src[0].name}"], timeout=430, check=False)
+        assert run.returncode == 0, run.stderr
+        assert sha256_of(tmp_path / "got") == src[1]
+        no_connections_left(lab, 8080)
+    finally:
+        stop_clean(prog)
+    assert re.search(r"fault: .*dropped|fault: rx|fault: tx", prog.stderr), prog.stderr
+
+
+@pytest.mark.parametrize("name,spec,size", FAULTS, ids=[f[0] for f in FAULTS])
+def test_linux_to_ours_under_faults(lab, payload, small_payload, http_server, tmp_path, name,
+                                    spec, size):
+    """Our fetch, with --fault, gets the file from Linux's http.server: the
+    same bytes, in bounded time, and both ends close."""
+    src = sized(payload, small_payload, size)
+    run = lab.run("target", [program("fetch")] + HOST + [
+        "--url", f"http://192.0.2.1:8000/{src[0].name}", "-o", str(tmp_path / "got"),
+        "-t", "400", "-v", "--fault", spec], timeout=430, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sha256_of(tmp_path / "got") == src[1]
+    assert not SANITIZER.search(run.stderr), run.stderr
+    assert "bad transitions 0" in run.stderr, run.stderr
+    no_connections_left(lab, 8000)

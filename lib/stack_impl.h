@@ -66,6 +66,8 @@ struct tcp_tcb {
 	uint32_t rcv_adv;            /* the right edge of the window we last offered */
 	bool rcv_fin;                /* the peer's FIN has come, at rcv_fin_seq */
 	uint32_t rcv_fin_seq;
+	bool fin_waiting;            /* a FIN came beyond a gap, at fin_waiting_seq */
+	uint32_t fin_waiting_seq;
 	unsigned ooo_count;          /* out-of-order pieces, sorted, not touching */
 	uint32_t ooo_start[TCPIP_TCP_OOO_RANGES], ooo_end[TCPIP_TCP_OOO_RANGES];
 	stack_time_ms delack_at;     /* a delayed ACK is due then; STACK_NO_DEADLINE: none */

@@ -317,6 +317,9 @@ bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 	uint32_t room = TCPIP_TCP_RCV_BUF - tcb->rcv_len, edge = tcb->rcv_nxt + room;
 	bool had_gap = tcb->ooo_count > 0;
 
+	if (seq_lt(tcb->rcv_adv, edge)) /* never past the window we offered */
+		edge = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv : tcb->rcv_nxt;
+
 	if (seq_lt(seq, tcb->rcv_nxt)) {           /* trim what we have already */
 		uint32_t old = tcb->rcv_nxt - seq;
 
@@ -343,7 +346,9 @@ bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 	tcb->rcv_len += len;
 	tcp_ooo_join(tcb);
 	tcp_emit_event(st, tcb, EV_TCP_READABLE);
-	tcp_ack_policy(st, now, tcb, len, had_gap);
+	/* A FIN kept beyond the gap is taken next, and its ACK covers this. */
+	if (!tcb->fin_waiting || tcb->rcv_nxt != tcb->fin_waiting_seq)
+		tcp_ack_policy(st, now, tcb, len, had_gap);
 	return true;
 }
 

@@ -246,6 +246,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 /* RFC 9293 3.10.7.4, eighth: the peer's FIN, at RCV.NXT. */
 static void tcp_fin_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
+	tcb->fin_waiting = false;
 	tcb->rcv_fin = true;
 	tcb->rcv_fin_seq = tcb->rcv_nxt;
 	tcb->rcv_nxt++;
@@ -356,14 +357,24 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	/* sixth: URG is not supported; the urgent pointer is ignored. */
 	if (!tcp_text_input(st, now, tcb, seg))   /* seventh: text */
 		return;
-	if (!(hdr->flags & TCP_FIN))              /* eighth: FIN */
+	if (!(hdr->flags & TCP_FIN)) {            /* eighth: FIN */
+		/* A FIN that came beyond a gap counts once the gap is filled. */
+		if (tcb->fin_waiting && tcb->rcv_nxt == tcb->fin_waiting_seq &&
+		    (tcb->state == TCP_ESTABLISHED || tcb->state == TCP_FIN_WAIT_1 ||
+		     tcb->state == TCP_FIN_WAIT_2))
+			tcp_fin_input(st, now, tcb);
 		return;
+	}
 	if (tcb->state == TCP_TIME_WAIT) {        /* the FIN again: ACK it, restart 2 MSL */
 		tcp_send_ack(st, now, tcb);
 		return tcp_time_wait(st, now, tcb);
 	}
-	if (hdr->seq + seg->text_len != tcb->rcv_nxt) /* a FIN beyond a gap: sent again later */
-		return tcp_dropped(st, tcb, seg, "FIN out of order");
+	if (hdr->seq + seg->text_len != tcb->rcv_nxt) { /* beyond a gap: kept for later */
+		tcb->fin_waiting = true;
+		tcb->fin_waiting_seq = hdr->seq + (uint32_t)seg->text_len;
+		tcp_send_ack(st, now, tcb);
+		return;
+	}
 	tcp_fin_input(st, now, tcb);
 }
 

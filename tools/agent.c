@@ -253,6 +253,20 @@ static const char *agent_connect(struct agent *ag, const char *ip, const char *p
 	return "ok";
 }
 
+/* close or abort: the connection is the stack's to finish; like a closed
+ * socket, it tells the application nothing more. */
+static const char *agent_close(struct agent *ag, bool abort)
+{
+	int rc = abort ? tcp_abort(ag->st, agent_now(ag), ag->conn)
+		       : tcp_close(ag->st, agent_now(ag), ag->conn);
+
+	if (rc < 0)
+		return abort ? "error no connection" : "error no open connection";
+	ag->conn = -1;
+	ag->send_total = ag->send_done = ag->recv_goal = ag->recv_count = 0;
+	return "ok";
+}
+
 /* Carries out one command line; returns the answer, or NULL for quit. */
 static const char *agent_command(struct agent *ag, char *line)
 {
@@ -269,10 +283,8 @@ static const char *agent_command(struct agent *ag, char *line)
 								     : "ok";
 	if (strcmp(verb, "connect") == 0)
 		return agent_connect(ag, arg, arg2);
-	if (strcmp(verb, "close") == 0)
-		return tcp_close(ag->st, agent_now(ag), ag->conn) < 0 ? "error no open connection" : "ok";
-	if (strcmp(verb, "abort") == 0)
-		return tcp_abort(ag->st, agent_now(ag), ag->conn) < 0 ? "error no connection" : "ok";
+	if (strcmp(verb, "close") == 0 || strcmp(verb, "abort") == 0)
+		return agent_close(ag, verb[0] == 'a');
 	if (ag->virtual_time && strcmp(verb, "time") == 0)
 		return agent_time(ag, arg);
 	if (ag->virtual_time && strcmp(verb, "frame") == 0)
