@@ -250,6 +250,10 @@ static void tcp_fin_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 	tcb->rcv_fin = true;
 	tcb->rcv_fin_seq = tcb->rcv_nxt;
 	tcb->rcv_nxt++;
+	/* The FIN takes a sequence number but no buffer: the right edge moves
+	 * with it, and the window offered stays the free space, as Linux's. */
+	if (!seq_lt(tcb->rcv_adv, tcb->rcv_nxt))
+		tcb->rcv_adv++;
 	tcp_send_ack(st, now, tcb);
 	switch (tcb->state) {
 	case TCP_ESTABLISHED:
