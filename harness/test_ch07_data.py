@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -94,12 +95,18 @@ def test_nc_into_discard_counts_every_byte(lab, payload):
 
 
 def test_echo_returns_every_byte(lab, payload):
-    """1 MB sent to echo comes back the same (a Python client in the peer)."""
-    client = ("import socket, sys, hashlib\n"
+    """1 MB sent to echo comes back the same (a Python client in the peer that
+    reads while it writes, as an echo client must: one that reads only after
+    sending everything deadlocks any echo server once both directions'
+    buffers are full)."""
+    client = ("import socket, threading\n"
               "data = bytes(range(256)) * 4096\n"
               "s = socket.create_connection(('192.0.2.2', 7), timeout=20)\n"
-              "s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
+              "def send():\n"
+              "    s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
+              "t = threading.Thread(target=send); t.start()\n"
               "got = b''.join(iter(lambda: s.recv(65536), b''))\n"
+              "t.join()\n"
               "print(len(got), got == data)\n")
     prog = serve(lab, payload)
     try:
@@ -190,11 +197,20 @@ def sized(payload, small_payload, size):
     return payload if size == SIZE else small_payload
 
 
-def no_connections_left(lab, port):
+def no_connections_left(lab, port, wait=30):
     """The peer kernel holds no connection to or from port but TIME-WAIT
-    (and its listener)."""
-    run = lab.run("peer", ["ss", "-Htan", f"( sport = :{port} or dport = :{port} )"], check=False)
-    left = [l for l in run.stdout.splitlines() if l and not l.startswith(("TIME-WAIT", "LISTEN"))]
+    (and its listener), within wait seconds: a last ACK the fault injector
+    dropped is made good when the peer sends its FIN again and our TIME-WAIT
+    answers it, a retransmission timeout later."""
+    deadline = time.monotonic() + wait
+    while True:
+        run = lab.run("peer", ["ss", "-Htan", f"( sport = :{port} or dport = :{port} )"],
+                      check=False)
+        left = [l for l in run.stdout.splitlines()
+                if l and not l.startswith(("TIME-WAIT", "LISTEN"))]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert not left, left
 
 

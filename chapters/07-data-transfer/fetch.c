@@ -6,9 +6,10 @@
  *   fetch -i IFACE -a ADDR/PREFIX --url http://IP:PORT/PATH -o FILE [-t SECONDS] [-v]
  *
  * Prints one line at the end: status, bytes, time and rate.  Exits 0 only
- * if the status was 200 and the body was whole.  The work is done when the
- * stack has finished with a frame (on_rx), never inside it; the end is a
- * SIGTERM to itself, which the program loop takes as "stop cleanly".
+ * if the status was 200 and the body was whole, after the connection has
+ * closed in both directions.  The work is done when the stack has finished
+ * with a frame (on_rx), never inside it; the end is a SIGTERM to itself,
+ * which the program loop takes as "stop cleanly".
  * Limits: IPv4 addresses only (no DNS); HTTP/1.0, no redirects, no chunks.
  */
 #include <signal.h>
@@ -29,7 +30,7 @@ struct fetch {
 	const char *out_path;
 	FILE *out;
 	int conn;
-	bool busy, sent_request, done;
+	bool busy, sent_request, closing, done;
 	char header[FETCH_HEADER_MAX];
 	size_t header_len;
 	bool header_done;
@@ -151,10 +152,14 @@ static void fetch_step(struct fetch *fe, struct stack *st)
 		fe->sent_request = tcp_write(st, now, fe->conn, (uint8_t *)request, (size_t)len) == len;
 	}
 	fetch_read(fe, st, now);
-	if (tcp_peer_done(st, fe->conn)) {
+	if (!fe->closing && tcp_peer_done(st, fe->conn)) {
 		tcp_close(st, now, fe->conn);
-		fetch_finish(fe, NULL);
+		fe->closing = true;
 	}
+	/* Done when our FIN is acknowledged too (LAST-ACK to CLOSED): leaving
+	 * earlier would strand the peer in FIN-WAIT-2 if the FIN was lost. */
+	if (fe->closing && tcp_conn_state(st, fe->conn) == TCP_CLOSED)
+		fetch_finish(fe, NULL);
 }
 
 /* on_event: wake the step; the connection's failures end the run. */
