@@ -1,6 +1,6 @@
 """Scenario scripts (testvectors/scripts/, format in testvectors/README.md):
-every script against each of its targets, one test each, named after the
-script and the target.
+every script (chapter 6's 06-handshake, chapter 7's 07-data) against each of
+its targets, one test each, named after the script and the target.
 
 core:  our stack in virtual time (tcpagent --virtual): no lab, no root.
 ours:  tcpagent on the lab's veth; one lab for the module.
@@ -9,6 +9,7 @@ linux: the Linux kernel on the lab's veth, driven by tools/linux_agent.py;
 A script whose targets leave one out is not collected for it (its header
 says why).  A failure shows the script line, expected beside actual.
 """
+import hashlib
 import re
 
 import pytest
@@ -59,9 +60,19 @@ def bench_for(request, target):
     return request.getfixturevalue(f"{target}_bench")
 
 
+def on_core(tmp_path, name, text):
+    """Plays the script text (saved as name.pkt) against the core; returns
+    the runner's result."""
+    path = tmp_path / f"{name}.pkt"
+    path.write_text(text)
+    return scenario.run_script(scenario.parse_script(path), bench_for(None, "core"))
+
+
 def test_scripts_found():
-    """The chapter 6 scripts are there (at least 28) and every one parses."""
+    """The chapter 6 scripts (at least 28) and chapter 7's (at least 45) are
+    there, and every one parses."""
     assert len([p for p in SCRIPTS if p.parent.name == "06-handshake"]) >= 28
+    assert len([p for p in SCRIPTS if p.parent.name == "07-data"]) >= 45
 
 
 HANDSHAKE = """\
@@ -85,13 +96,95 @@ WRONG = [
 ]
 
 
+# Chapter 7's data lines: the bytes of `>` segments, `data *`, and the digest
+# an `event data N` line expects.  The handshake, then data both ways.
+ESTABLISHED = HANDSHAKE + """\
++0    > S. 0:0(0) ack 1 win * <mss 1460>
++0.05 < . 1:1(0) ack 1 win 64240
++0    event accepted
++0.1  app nodelay on
+"""
+
+WRONG_DATA = [
+    ("bytes-differ", "+0 app send 10\n+0 > P. 1:11(10) ack 1 win * data 00010203040506070809\n"
+     "+0 app send 4\n+0 > P. 11:15(4) ack 1 win * data 0a0b0c0d\n", "data differs"),
+    ("past-the-sends", "+0 app send 10\n+0 > P. 1:12(11) ack 1 win *\n",
+     "data, length differ"),
+    ("digest", "+0 < P. 1:11(10) ack 1 data 000102030405060708ff\n+0.2 > . 1:1(0) ack 11\n"
+     "+0 app recv 10\n+0 event data 10 1f825aa2\n", "event differs"),
+    ("digest-count", "+0 < P. 1:11(10) ack 1 win 64240\n+0.2 > . 1:1(0) ack 11\n"
+     "+0 app recv 5\n+0 event data 6\n", "event differs"),
+]
+
+RIGHT_DATA = """\
++0    app send 10
++0    > P. 1:11(10) ack 1 win *
++0    event sent 10
++0    app send 4
++0    > P. 11:15(4) ack 1 win * data 00010203
++0    event sent 4
++0    app send 3
++0    > P. 15:18(3) ack 1 win * data *
++0    event sent 3
++0.01 < P. 11:21(10) ack 18 win 64240
++0    > . 18:18(0) ack 1 win *
++0.01 < P. 1:16(15) ack 18 win 64240
++0    > . 18:18(0) ack 21 win *
++0    app recv 7
++0    event data 7
++0    app recv 13
++0    event data 13 *
+"""
+
+
+def test_runner_data_lines(tmp_path):
+    """Against the core: a `>` line's bytes default to the application's sends
+    (each send's pattern from 0), `data *` takes any bytes, `<` segments carry
+    the pattern at their place in the peer's stream, so overlapping ones agree,
+    and `event data N` checks the digest of the next N bytes sent."""
+    result = on_core(tmp_path, "right-data", ESTABLISHED + RIGHT_DATA)
+    assert result.status == "PASS", "\n".join([result.line()] + result.detail)
+
+
+@pytest.mark.parametrize("name, tail, reason", WRONG_DATA, ids=[w[0] for w in WRONG_DATA])
+def test_runner_catches_data(tmp_path, name, tail, reason):
+    """Wrong bytes, bytes the application never sent, and a wrong digest fail
+    against the core, for the right reason."""
+    result = on_core(tmp_path, name, ESTABLISHED + tail)
+    assert result.status == "FAIL" and reason in result.reason, \
+        "\n".join([result.line()] + result.detail)
+
+
+def test_streams():
+    """The runner's models of both byte streams: the stack's is the
+    application's sends end to end, each from 0; the peer's keeps the first
+    copy of each byte, and its digest is SHA-256's first 8 hex digits."""
+    stack = scenario.StackStream()
+    stack.add(300)
+    stack.add(2)
+    assert stack.expected(254, 4) == bytes([254, 255, 0, 1])
+    assert stack.expected(299, 3) == bytes([43, 0, 1])
+    assert stack.expected(300, 3) is None and stack.expected(-1, 1) is None
+    syn = scenario.parse_segment("S 0:3(3) win 1", "<")
+    later = scenario.parse_segment(". 1001:1003(2) ack 1", "<")
+    assert scenario.peer_payload(syn) == bytes([0, 1, 2])
+    assert scenario.peer_payload(later) == bytes([1000 % 256, 1001 % 256])
+    peer = scenario.PeerStream()
+    peer.put(0, b"abc")
+    peer.put(1, b"XYZ")
+    assert bytes(peer.data) == b"abcZ"
+    assert peer.digest(4) == hashlib.sha256(b"abcZ").hexdigest()[:8]
+    assert peer.digest(5) is None
+    peer.read = 1
+    peer.put(6, b"!")
+    assert peer.digest(3) == hashlib.sha256(b"bcZ").hexdigest()[:8]
+    assert peer.digest(6) is None
+
+
 @pytest.mark.parametrize("name, tail, reason", WRONG, ids=[w[0] for w in WRONG])
 def test_runner_catches(tmp_path, name, tail, reason):
     """A wrong expectation fails against the core, for the right reason."""
-    path = tmp_path / f"{name}.pkt"
-    path.write_text(HANDSHAKE + tail)
-    result = scenario.run_script(scenario.parse_script(path),
-                                 scenario.CoreBench(program("tcpagent")))
+    result = on_core(tmp_path, name, HANDSHAKE + tail)
     assert result.status == "FAIL" and reason in result.reason, \
         "\n".join([result.line()] + result.detail)
 
@@ -104,6 +197,8 @@ MALFORMED = [
     ("bad-length", "# rfc: x\n0 < S 0:5(4) win 1\n", "END - SEQ is 5"),
     ("ack-needs-value", "# rfc: x\n0 > . 1:1(0) win *\n", "needs 'ack N'"),
     ("star-in-send", "# rfc: x\n0 < S *:0(0) win 1\n", "only in > lines"),
+    ("data-star-in-send", "# rfc: x\n0 < P. 1:3(2) ack 1 data *\n", "only in > lines"),
+    ("data-length", "# rfc: x\n0 > P. 1:3(2) ack 1 data 000102\n", "data has 3 bytes"),
 ]
 
 

@@ -18,10 +18,17 @@ Library: parse_script(), CoreBench, VethBench, run_script(); CLI:
 prints one line per script per target (PASS, FAIL or N/A with the reason),
 each failure's detail, and a summary; exits 0 only if nothing failed.
 
+Data (chapter 7): the runner keeps both byte streams, so a `>` line's
+payload defaults to the application's sends at its place (StackStream), a
+`<` line's to the pattern at its place in the peer's stream (peer_payload),
+and `event data N` checks the digest of the bytes the peer sent (PeerStream).
+
 Limits: IPv4 only; one flow per script (the peer 192.0.2.1:fresh port, the
 stack 192.0.2.2); no IP options or fragments.  Every wait is bounded.
 """
 import argparse
+import copy
+import hashlib
 import math
 import os
 import random
@@ -285,14 +292,15 @@ def parse_segment_fields(seg, text, direction):
         if key in ("ack", "win"):
             setattr(seg, key, number_or_any(words.pop(0)))
         elif key == "data":
-            seg.data = bytes.fromhex(words.pop(0))
+            value = words.pop(0)
+            seg.data = ANY if value == ANY else bytes.fromhex(value)
         elif key == "cksum" and words.pop(0) == "bad" and direction == "<":
             seg.bad_cksum = True
         else:
             raise ValueError(f"unexpected {key!r}")
-    if direction == "<" and ANY in (seg.ack, seg.win):
+    if direction == "<" and ANY in (seg.ack, seg.win, seg.data):
         raise ValueError("'*' only in > lines")
-    if seg.data is not None and seg.length not in (ANY, len(seg.data)):
+    if seg.data not in (None, ANY) and seg.length not in (ANY, len(seg.data)):
         raise ValueError(f"data has {len(seg.data)} bytes, LEN says {seg.length}")
 
 
@@ -511,6 +519,16 @@ def format_options(options):
     return "<" + ",".join(map(format_option, options)) + ">" if options else ""
 
 
+def format_data(data, shown=16):
+    """The hex of `data` as a line writes it, or "*"; past `shown` bytes cut
+    short, with the whole length said ("000102...(1460 bytes)")."""
+    if data == ANY:
+        return ANY
+    if len(data) <= shown:
+        return data.hex()
+    return f"{data[:shown // 2].hex()}...{data[-2:].hex()}({len(data)} bytes)"
+
+
 def format_segment(seg):
     """The script text of a Segment (as a line writes it, minus TIME and '>')."""
     text = f"{format_flags(seg.flags)} {seg.seq}:{seg.end}({seg.length})"
@@ -521,7 +539,7 @@ def format_segment(seg):
     if seg.options:
         text += " " + format_options(seg.options)
     if seg.data is not None:
-        text += " data " + seg.data.hex()
+        text += " data " + format_data(seg.data)
     if seg.bad_cksum:
         text += " cksum bad"
     return text
@@ -596,16 +614,96 @@ class Flow:
         self.ip_id += 1
         ack = self.stack_abs(seg.ack) if seg.ack is not None else 0
         isn = self.stack_isn or 0
-        payload = seg.data if seg.data is not None else pattern(seg.length)
+        payload = peer_payload(seg)
         win = DEFAULT_PEER_WIN if seg.win is None else seg.win
         return build_frame(self.peer_port, self.stack_port, self.peer_abs(seg.seq), ack,
                            seg.flags, win, encode_options(seg.options, isn), payload,
                            self.ip_id, seg.bad_cksum)
 
 
-def pattern(count):
-    """`count` bytes of the fixed pattern (byte i is i mod 256), as the agents send."""
-    return bytes(i & 0xFF for i in range(count))
+def pattern(count, offset=0):
+    """`count` bytes of the fixed pattern from stream offset `offset`: byte i
+    of the pattern is i mod 256 (what an agent's `send N` writes, from 0)."""
+    return bytes((offset + i) & 0xFF for i in range(count))
+
+
+def data_offset(seg):
+    """The stream offset of the first data byte of line Segment `seg`: data
+    begins at relative sequence 1 (the SYN takes 0), so a segment at SEQ
+    carries offsets SEQ - 1 on, a SYN's data offsets SEQ on."""
+    return seg.seq - 1 + (1 if seg.flags & FLAG_BITS["S"] else 0)
+
+
+def peer_payload(seg):
+    """The payload of the peer's `<` Segment `seg`: its `data`, else LEN bytes
+    of the pattern at its place in the peer's stream (byte at relative
+    sequence s is (s - 1) mod 256), so a segment sent again, or overlapping
+    another, carries the same bytes at the same sequence numbers."""
+    if seg.data is not None:
+        return seg.data
+    return pattern(seg.length, data_offset(seg))
+
+
+class StackStream:
+    """What the application gave the stack to send: each `app send N` adds N
+    bytes of the pattern, starting again at 0, after the bytes before it."""
+
+    def __init__(self):
+        """No sends yet."""
+        self.sends = []    # (stream offset, length) of each send
+        self.length = 0
+
+    def add(self, count):
+        """An `app send count` was made."""
+        self.sends.append((self.length, count))
+        self.length += count
+
+    def expected(self, offset, count):
+        """The `count` bytes at stream `offset`, or None if some were never
+        given to the stack (before the stream, or past its end)."""
+        if offset < 0 or offset + count > self.length:
+            return None
+        out = bytearray()
+        for start, length in self.sends:
+            lo, hi = max(offset, start), min(offset + count, start + length)
+            if lo < hi:
+                out += pattern(hi - lo, lo - start)
+        return bytes(out)
+
+
+class PeerStream:
+    """The bytes the peer's `<` segments carried, by stream offset (where
+    segments overlap, the first copy counts), and how far the application
+    has read them (the `data N` events matched so far)."""
+
+    def __init__(self):
+        """Nothing sent, nothing read."""
+        self.data = bytearray()
+        self.known = bytearray()   # 1 where data holds a byte the peer sent
+        self.read = 0
+
+    def put(self, offset, payload):
+        """Records `payload` sent at stream `offset` (bytes before 0 are no
+        part of the stream: they would precede the SYN)."""
+        if offset < 0:
+            payload, offset = payload[-offset:], 0
+        end = offset + len(payload)
+        if end > len(self.data):
+            grow = end - len(self.data)
+            self.data += bytes(grow)
+            self.known += bytes(grow)
+        for i, byte in enumerate(payload):
+            if not self.known[offset + i]:
+                self.data[offset + i], self.known[offset + i] = byte, 1
+
+    def digest(self, count):
+        """The first 8 hex digits of the SHA-256 of the next `count` unread
+        bytes, as an agent's `data` event shows them; None if the peer never
+        sent some of them."""
+        end = self.read + count
+        if end > len(self.data) or not all(self.known[self.read:end]):
+            return None
+        return hashlib.sha256(bytes(self.data[self.read:end])).hexdigest()[:8]
 
 
 def differences(expected, actual, pkt):
@@ -621,11 +719,20 @@ def differences(expected, actual, pkt):
     if expected.options != ANY and not options_fit(expected.options, actual.options):
         out.append(("options", format_options(expected.options) or "none",
                     format_options(actual.options) or "none"))
-    if expected.data is not None and expected.data != pkt.payload:
-        out.append(("data", expected.data.hex(), pkt.payload.hex()))
+    if expected.data not in (None, ANY) and expected.data != pkt.payload:
+        out.append(("data",) + data_difference(expected.data, pkt.payload))
     if not pkt.cksum_ok:
         out.append(("checksum", "right", "WRONG (IP or TCP)"))
     return out
+
+
+def data_difference(want, got):
+    """(expected text, actual text) for payloads that differ: both cut short,
+    and where they first part."""
+    first = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+    where = (f" (byte {first}: {got[first]:02x}, not {want[first]:02x})"
+             if first < min(len(want), len(got)) else f" ({len(got)} bytes, not {len(want)})")
+    return format_data(want), format_data(got) + where
 
 
 def options_fit(want, got):
@@ -737,6 +844,7 @@ class CoreDriver:
                 self.must(f"time {ms}")
             finally:
                 self.since_ms = self.clock_ms
+            self.settle()
 
     wait_news = wait_until
 
@@ -747,12 +855,22 @@ class CoreDriver:
         """Hands the stack one frame at the current time."""
         self.injected.append((self.now(), frame))
         self.must("frame " + frame.hex())
+        self.settle()
 
     def app(self, command):
         """Runs one application command; returns the agent's answer."""
         answer = self.call(command)
         self.pay_arp()
+        self.settle()
         return answer
+
+    def settle(self):
+        """Reads what the last command did after its answer.  An agent may
+        carry on after "ok" (tcpagent moves a send's bytes, a recv's reading
+        and the "eof" it finds after every command), so a `time` to the same
+        clock, which changes nothing, brings that output in, at the time it
+        happened."""
+        self.must(f"time {self.clock_ms}")
 
     def stop(self):
         """Says quit and waits (bounded); returns (exit status, stderr text)."""
@@ -1090,6 +1208,8 @@ class Run:
         self.flow = Flow(bench.peer_port(), stack_port, bench.peer_isn(script))
         self.verbose = verbose
         self.frame_i = self.event_i = 0
+        self.stack_stream = StackStream()   # what `app send` gave the stack
+        self.peer_stream = PeerStream()     # what `<` segments carried
         self.result = Result(script, target, "PASS")
 
     def say(self, text):
@@ -1116,6 +1236,7 @@ class Run:
         self.driver.wait_until(line.time)
         frame = self.flow.frame(line.rest)
         self.driver.inject(frame)
+        self.peer_stream.put(data_offset(line.rest), peer_payload(line.rest))
         self.say(f"{line.time:8.3f} <  {format_segment(line.rest)}")
 
     def run_app(self, line, _next_time):
@@ -1128,6 +1249,8 @@ class Run:
             words[2] = str(self.flow.peer_port)
         if words[0] == "listen" and len(words) == 2:
             self.flow.stack_port = port_number(words[1])
+        if words[0] == "send" and len(words) == 2:
+            self.stack_stream.add(int(words[1]))
         self.driver.wait_until(line.time)
         answer = self.driver.app(" ".join(words))
         self.say(f"{line.time:8.3f} app {' '.join(words)} -> {answer}")
@@ -1151,12 +1274,39 @@ class Run:
         self.frame_i += 1
         self.flow.learn(pkt, line.rest)
         actual = self.flow.relative(pkt)
-        diffs = differences(line.rest, actual, pkt) + self.timing(line, stamp)
+        want, unsent = self.expected_segment(line.rest)
+        diffs = differences(want, actual, pkt) + self.timing(line, stamp)
+        if unsent:
+            diffs.insert(0, ("data", unsent, format_data(pkt.payload)))
         if diffs:
             raise self.mismatch(line, format_segment(line.rest), format_segment(actual), diffs)
         self.result.late.append(stamp - line.time)
         late_ms = (stamp - line.time) * 1000
         self.say(f"{stamp:8.3f} >  {format_segment(actual)}  ({late_ms:+.1f} ms)")
+
+    def expected_segment(self, seg):
+        """(seg, None), or for a `>` line with data and no `data` field a copy
+        of seg expecting the application's bytes at its place (see
+        StackStream), and None; or (seg, why) when the application never gave
+        the stack those bytes."""
+        if seg.data is not None or seg.length in (ANY, 0) or seg.seq == ANY:
+            return seg, None
+        offset = data_offset(seg)
+        data = self.stack_stream.expected(offset, seg.length)
+        if data is None:
+            return seg, (f"stream bytes {offset}..{offset + seg.length - 1}, but the "
+                         f"application sent {self.stack_stream.length}")
+        filled = copy.copy(seg)
+        filled.data = data
+        return filled, None
+
+    def expected_event(self, words):
+        """The event words a line means: `data N` (no digest) expects the
+        digest of the next N bytes the peer sent ("unsent" if it never sent
+        them all); other lines as written."""
+        if words[0] == "data" and len(words) == 2 and words[1].isdigit():
+            return words + [self.peer_stream.digest(int(words[1])) or "unsent"]
+        return list(words)
 
     def expect_event(self, line, next_time):
         """An `event` line: the agent's next event must be this one, within
@@ -1173,8 +1323,12 @@ class Run:
         stamp, text, earliest = got
         self.event_i += 1
         diffs = self.timing(line, stamp, earliest)
-        if not event_fits(line.rest, text, self.flow):
-            diffs.insert(0, ("event", " ".join(line.rest), text))
+        want = self.expected_event(line.rest)
+        if not event_fits(want, text, self.flow):
+            diffs.insert(0, ("event", " ".join(want), text))
+        words = text.split()
+        if words[0] == "data" and len(words) > 1 and words[1].isdigit():
+            self.peer_stream.read += int(words[1])
         if diffs:
             raise self.mismatch(line, " ".join(line.rest), text, diffs)
         self.result.late.append(stamp - line.time)

@@ -87,7 +87,8 @@
 
 /* Data retransmissions: after R1 the program is told (an event), after R2
  * the connection is given up and reset (RFC 9293 3.8.3, MUST-20: R2 at
- * least 100 s; 8 doublings from 1 s, capped at 60 s, take 183 s). */
+ * least 100 s: retransmissions 1, 2, 4 ... 60, 60 s apart from an RTO of 1 s
+ * give up at 243 s). */
 #define TCPIP_TCP_DATA_R1 3
 #define TCPIP_TCP_DATA_RETRIES 8
 
