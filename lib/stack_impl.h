@@ -74,7 +74,9 @@ struct tcp_tcb {
 	unsigned unacked_full;       /* full-sized segments received since our last ACK */
 	unsigned dupacks;
 	bool recovering;             /* after a fast retransmit, until recover is acked */
+	bool probing;                /* a zero-window probe's byte is out, unacknowledged */
 	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
+	unsigned rtx_lost_at;        /* dupacks that say the last repair was lost */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
 	bool rtt_timing, has_srtt;
 	uint32_t rtt_seq;
@@ -211,6 +213,12 @@ void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms);
  * flight, or to probe a zero window. */
 void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
+/* The timer fired with data queued, nothing in flight and a window too small
+ * for sender SWS avoidance: sends what the window holds (RFC 9293 3.8.6.2.1,
+ * the override timeout) and starts the retransmission timer.  False if that
+ * is not the case. */
+bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+
 /* The retransmission timer fired in a synchronized state: sends again the
  * first unacknowledged segment (one MSS at most, with the FIN if it is the
  * last), or probes a zero window with one new byte.  False if there was
@@ -220,6 +228,11 @@ bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tc
 /* An ACK moved SND.UNA to ack: frees the acknowledged bytes, takes an RTT
  * sample, restarts or stops the timer (RFC 6298 5.2, 5.3). */
 void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack);
+
+/* The peer's window opened while a zero-window probe's byte was out and
+ * not acknowledged: that byte goes again with the data behind it, at once,
+ * the timer's backoff undone. */
+void tcp_window_opened(struct tcp_tcb *tcb);
 
 /* A duplicate ACK: the third sends the first unacknowledged segment again. */
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);

@@ -345,7 +345,7 @@ static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
 	else if (!tcp_retransmit_data(st, now, tcb))
 		return false;
-	else if (tcb->snd_nxt != tcb->snd_una) {
+	else if (!tcb->probing && tcb->snd_nxt != tcb->snd_una) {
 		/* Every hole up to SND.NXT is repaired on the partial ACKs that
 		 * follow, not one timeout each (RFC 6582 3.2 step 4's idea). */
 		tcb->recovering = true;
@@ -376,6 +376,8 @@ static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb 
 		tcp_set_state(st, tcb, TCP_CLOSED);
 		return;
 	}
+	if (tcb->state >= TCP_ESTABLISHED && tcp_sws_override(st, now, tcb))
+		return;
 	if (tcb->retries >= tcp_retry_limit(tcb) && tcb->snd_nxt != tcb->snd_una)
 		return tcp_give_up(st, now, tcb);
 	tcb->rto_ms = tcb->rto_ms * 2 > TCPIP_TCP_RTO_MAX_MS ? TCPIP_TCP_RTO_MAX_MS : tcb->rto_ms * 2;

@@ -70,10 +70,21 @@ uint16_t tcp_offer_window(struct tcp_tcb *tcb)
 	return (uint16_t)tcb->rcv_wnd;
 }
 
+/* RTO = SRTT + max(G, 4 RTTVAR) (RFC 6298 2.3, a clock granularity G of
+ * 1 ms), kept within 1 s (2.4) and 60 s (2.5); 1 s before any sample (2.1). */
+static void tcp_rto_compute(struct tcp_tcb *tcb)
+{
+	uint32_t var4 = 4 * tcb->rttvar_ms > 1 ? 4 * tcb->rttvar_ms : 1;
+
+	tcb->rto_ms = tcb->has_srtt ? tcb->srtt_ms + var4 : TCPIP_TCP_RTO_INIT_MS;
+	if (tcb->rto_ms < TCPIP_TCP_RTO_MIN_MS)
+		tcb->rto_ms = TCPIP_TCP_RTO_MIN_MS;
+	if (tcb->rto_ms > TCPIP_TCP_RTO_MAX_MS)
+		tcb->rto_ms = TCPIP_TCP_RTO_MAX_MS;
+}
+
 void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms)
 {
-	uint32_t var4;
-
 	/* RFC 6298 2.2 and 2.3, with a clock granularity of 1 ms. */
 	if (!tcb->has_srtt) {
 		tcb->srtt_ms = rtt_ms;
@@ -85,12 +96,7 @@ void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms)
 		tcb->rttvar_ms = (3 * tcb->rttvar_ms + diff) / 4;
 		tcb->srtt_ms = (7 * tcb->srtt_ms + rtt_ms) / 8;
 	}
-	var4 = 4 * tcb->rttvar_ms > 1 ? 4 * tcb->rttvar_ms : 1;
-	tcb->rto_ms = tcb->srtt_ms + var4;
-	if (tcb->rto_ms < TCPIP_TCP_RTO_MIN_MS)     /* 2.4 */
-		tcb->rto_ms = TCPIP_TCP_RTO_MIN_MS;
-	if (tcb->rto_ms > TCPIP_TCP_RTO_MAX_MS)     /* 2.5 */
-		tcb->rto_ms = TCPIP_TCP_RTO_MAX_MS;
+	tcp_rto_compute(tcb);
 }
 
 /* Copies len bytes of the send ring from sequence seq into out. */
@@ -123,16 +129,31 @@ static int tcp_send_bytes(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 	return tcp_send_text(st, now, tcb, seq, flags | TCP_ACK, text, len);
 }
 
+/* The data in flight that the cap counts: each duplicate ACK says one more
+ * segment has left the network (RFC 3042's limited transmit and RFC 5681
+ * 3.2's window inflation, with the cap in cwnd's place), so new segments
+ * keep the ACKs coming while a hole is repaired. */
+static uint32_t tcp_pipe(const struct tcp_tcb *tcb)
+{
+	uint32_t in_flight = tcp_data_in_flight(tcb);
+	uint64_t left = (uint64_t)tcb->dupacks * tcb->snd_mss;
+
+	return in_flight > left ? in_flight - (uint32_t)left : 0;
+}
+
 /* How many bytes the next new segment may carry now: at most one MSS, the
- * unsent bytes, and the usable window; then Nagle and sender SWS avoidance
- * (RFC 9293 3.8.6.2.1) may hold a small one back (0). */
+ * unsent bytes, the peer's usable window and the cap; then Nagle and sender
+ * SWS avoidance (RFC 9293 3.8.6.2.1) may hold a small one back (0). */
 static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 {
-	uint32_t unsent = tcp_unsent(tcb), in_flight = tcp_data_in_flight(tcb);
+	uint32_t unsent = tcp_unsent(tcb), in_flight = tcp_data_in_flight(tcb), pipe = tcp_pipe(tcb);
 	uint32_t cap = (uint32_t)TCPIP_TCP_MAX_INFLIGHT_SEGS * tcb->snd_mss;
-	uint32_t wnd = tcb->snd_wnd < cap ? tcb->snd_wnd : cap;
-	uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+	uint32_t usable = tcb->snd_wnd > in_flight ? tcb->snd_wnd - in_flight : 0;
+	uint32_t room = cap > pipe ? cap - pipe : 0;
 	uint32_t len = unsent < tcb->snd_mss ? unsent : tcb->snd_mss;
+
+	if (usable > room)
+		usable = room;
 
 	if (len > usable)
 		len = usable;
@@ -190,9 +211,30 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 		if (tcb->timer_at == STACK_NO_DEADLINE)
 			tcp_timer_rtx(tcb, now);
 	}
-	/* A zero window with data waiting: the persist timer will probe it. */
-	if (tcb->timer_at == STACK_NO_DEADLINE && tcp_unsent(tcb) > 0 && tcb->snd_wnd == 0)
-		tcp_timer_rtx(tcb, now);
+	/* Data waiting and nothing in flight to bring an ACK: a zero window is
+	 * probed after the RTO, a small one used after the override timeout. */
+	if (tcb->timer_at == STACK_NO_DEADLINE && tcp_unsent(tcb) > 0) {
+		if (tcb->snd_wnd == 0)
+			tcp_timer_rtx(tcb, now);
+		else if (tcp_data_in_flight(tcb) == 0 && !tcb->fin_sent)
+			tcb->timer_at = now + TCPIP_TCP_SWS_OVERRIDE_MS;
+	}
+}
+
+bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	uint32_t unsent = tcp_unsent(tcb), len = unsent < tcb->snd_mss ? unsent : tcb->snd_mss;
+
+	if (tcp_data_in_flight(tcb) > 0 || tcb->fin_sent || unsent == 0 || tcb->snd_wnd == 0)
+		return false;
+	/* RFC 9293 3.8.6.2.1 (d): the override timeout; send what the window
+	 * holds (PSH only if that ends what was written). */
+	if (len > tcb->snd_wnd)
+		len = tcb->snd_wnd;
+	tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, len == unsent ? TCP_PSH : 0);
+	tcb->snd_nxt += len;
+	tcp_timer_rtx(tcb, now);
+	return true;
 }
 
 bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
@@ -208,9 +250,17 @@ bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tc
 		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
 		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0);
 		tcb->snd_nxt++;
+		tcb->probing = true;
 		return true;
 	}
 	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags);
+	/* The segments in flight behind this one may bring a duplicate ACK
+	 * each; more than that (and three for reordering) means segments sent
+	 * after it arrived and it did not: it was lost too (tcp_dup_ack()). */
+	tcb->rtx_lost_at = (data - len + tcb->snd_mss - 1) / tcb->snd_mss;
+	if (tcb->rtx_lost_at < tcb->dupacks)
+		tcb->rtx_lost_at = tcb->dupacks;
+	tcb->rtx_lost_at += 3;
 	return true;
 }
 
@@ -226,14 +276,20 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 	tcb->snd_una = ack;
 	tcb->snd_len -= data;
 	tcb->retries = 0;
-	tcb->dupacks = 0;
-	/* RFC 6582 3.2 (NewReno's rule for loss, without its window): an ACK
-	 * that covers only part of what was in flight at the fast retransmit
-	 * means the next segment was lost too: send it at once. */
+	tcb->probing = false;
+	/* RFC 6582 3.2 (NewReno's rule for loss): an ACK that covers only part
+	 * of what was in flight at the fast retransmit means the next segment
+	 * was lost too: send it at once.  Step 4's window deflation, with our
+	 * cap for cwnd: the duplicates still count the segments that left the
+	 * network, less those this ACK covers, plus one for the repair. */
 	if (tcb->recovering && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+		unsigned covered = acked / tcb->snd_mss;
+
+		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
 		st->counters.tcp_fast_retransmits++;
 		tcp_retransmit_data(st, now, tcb);
 	} else {
+		tcb->dupacks = 0;
 		tcb->recovering = false;
 	}
 	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
@@ -245,9 +301,35 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 		tcp_emit_event(st, tcb, EV_TCP_WRITABLE);
 }
 
+void tcp_window_opened(struct tcp_tcb *tcb)
+{
+	/* The probe's byte may have been lost, or refused: take it back, so
+	 * tcp_output() sends it first (Linux's probes carry no data, so its
+	 * data starts at SND.UNA too).  The probes' repeats were no sign of
+	 * loss: the backed-off RTO goes back to the estimate (RFC 6298 5.7),
+	 * and tcp_output() starts the timer afresh. */
+	tcb->probing = false;
+	tcb->snd_nxt = tcb->snd_una;
+	tcb->retries = 0;
+	tcb->rtt_timing = false;
+	tcp_rto_compute(tcb);
+	tcb->timer_at = STACK_NO_DEADLINE;
+}
+
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	if (++tcb->dupacks != 3 || (tcb->recovering && seq_lt(tcb->snd_una, tcb->recover)))
+	bool repairing = tcb->recovering && seq_lt(tcb->snd_una, tcb->recover);
+
+	++tcb->dupacks;
+	/* A lost repair: duplicates still come from segments sent after it
+	 * (limited transmit keeps them going).  Without SACK only the count
+	 * can say so; waiting for the timer would cost a second or more. */
+	if (repairing && tcb->dupacks >= tcb->rtx_lost_at) {
+		st->counters.tcp_fast_retransmits++;
+		tcp_retransmit_data(st, now, tcb);
+		return;
+	}
+	if (tcb->dupacks != 3 || repairing)
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */

@@ -231,6 +231,8 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 	}
 	if (seq_lt(tcb->snd_wl1, hdr->seq) || (tcb->snd_wl1 == hdr->seq && seq_le(tcb->snd_wl2, hdr->ack)))
 		tcp_take_window(tcb, hdr);
+	if (tcb->probing && tcb->snd_wnd > 0)
+		tcp_window_opened(tcb);
 	if (!tcp_fin_acked(tcb))
 		return true;
 	switch (tcb->state) {                     /* our FIN is acknowledged */

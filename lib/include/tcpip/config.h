@@ -82,6 +82,11 @@
  * RFC 9293 MUST-40), and never past the second full-sized segment. */
 #define TCPIP_TCP_DELACK_MS 200
 
+/* Data that sender SWS avoidance holds back, with nothing in flight to bring
+ * an ACK, goes after this long (RFC 9293 3.8.6.2.1: the override timeout,
+ * 0.1 to 1 s). */
+#define TCPIP_TCP_SWS_OVERRIDE_MS 200
+
 /* RFC 6298: the retransmission timeout never goes below this (2.4: 1 s). */
 #define TCPIP_TCP_RTO_MIN_MS 1000
 
