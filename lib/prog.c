@@ -52,7 +52,10 @@ static void prog_help(const struct prog_opts *opts)
 	       "%s%s"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about,
-	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n" : "",
+	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n"
+			    "  --msl MS         TCP's maximum segment lifetime: TIME-WAIT lasts 2 MSL\n"
+			    "                   (default 30000, so 60 s, as Linux's; shorter for tests)\n"
+			  : "",
 	       opts->tcp ? "  -p PORT          listen on TCP port PORT (may be given up to 8 times)\n"
 			 : "");
 	exit(PROG_EXIT_OK);
@@ -107,6 +110,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"resolve", required_argument, NULL, 'R'},
 		{"fault", required_argument, NULL, 'F'},
+		{"msl", required_argument, NULL, 'M'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -134,6 +138,13 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		case 'v': opts->verbose = true; break;
 		case 'P': opts->pcap = optarg; break;
 		case 'F': prog_parse_fault(opts, optarg); break;
+		case 'M':
+			if (!opts->host || prog_parse_number(optarg, &number) < 0 || number < 1 ||
+			    number > 600000 || number != (long)number)
+				prog_usage_error(opts, opts->host ? "--msl wants milliseconds, 1 to 600000"
+								  : "unknown option");
+			opts->msl_ms = (uint32_t)number;
+			break;
 		case 'R':
 			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
 				prog_usage_error(opts, opts->host ? "--resolve wants an address"
@@ -489,6 +500,7 @@ static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog
 		cfg.event_ctx = ps;
 		prog_secret(cfg.secret);
 		cfg.on_rx = on_rx ? on_rx : prog_stack_drop;
+		cfg.tcp_msl_ms = opts->msl_ms;
 	}
 	return cfg;
 }

@@ -396,6 +396,7 @@ static int agent_virtual(const struct prog_opts *opts)
 	struct stack_cfg cfg = {.mac = {2, 0, 0, 0, 0, 2}, .ip4_addr = opts->addr,
 				.prefix_len = opts->prefix_len, .tx = agent_virtual_tx, .tx_ctx = &ag,
 				.on_event = agent_event, .event_ctx = &ag,
+				.tcp_msl_ms = opts->msl_ms,
 				.secret = {0x74, 0x63, 0x70, 0x61, 0x67, 0x65, 0x6e, 0x74, 0x2d, 0x76,
 					   0x69, 0x72, 0x74, 0x75, 0x61, 0x6c}}; /* fixed: runs repeat */
 

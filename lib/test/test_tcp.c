@@ -328,6 +328,40 @@ static void test_syn_backoff(void)
 	stack_free(st);
 }
 
+/* RFC 9293 3.4.2 and 3.10.7.4 (MUST-13): TIME-WAIT lasts 2 MSL from the
+ * peer's FIN, not a millisecond less, then the connection is gone; the MSL
+ * is the stack's default (30 s, so 60 s as Linux's) or the one configured. */
+static void test_time_wait(void)
+{
+	static const stack_time_ms msl[] = {0, 250};
+
+	for (size_t i = 0; i < sizeof msl / sizeof msl[0]; i++) {
+		stack_time_ms two = 2 * (msl[i] ? msl[i] : TCPIP_TCP_MSL_MS);
+		struct sent sent;
+		struct stack *st = host_msl(&sent, msl[i]);
+		uint8_t frame[64];
+		struct tcp_hdr syn;
+		int conn;
+
+		know_peer(st, &sent);
+		conn = tcp_connect(st, 0, PEER, 80);
+		CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+		stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7,
+						    syn.seq + 1));
+		tcp_close(st, 0, conn);
+		stack_input(st, 10, frame, tcp_frame(frame, 80, syn.sport, TCP_FIN | TCP_ACK, 8,
+						     syn.seq + 2));
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT, "MSL %llu: TIME-WAIT",
+		      (unsigned long long)msl[i]);
+		stack_poll(st, 10 + two - 1);
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT, "still TIME-WAIT at 2 MSL - 1 ms");
+		stack_poll(st, 10 + two);
+		CHECK(tcp_conn_state(st, conn) == TCP_CLOSED, "MSL %llu: CLOSED at 2 MSL",
+		      (unsigned long long)msl[i]);
+		stack_free(st);
+	}
+}
+
 int main(void)
 {
 	test_siphash();
@@ -340,5 +374,6 @@ int main(void)
 	test_snd_mss();
 	test_table_full();
 	test_syn_backoff();
+	test_time_wait();
 	return test_report("test_tcp");
 }

@@ -19,12 +19,18 @@ int keep_tx(void *ctx, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-struct stack *host(struct sent *sent)
+struct stack *host_msl(struct sent *sent, stack_time_ms msl_ms)
 {
 	struct stack_cfg cfg = {.ip4_addr = OURS, .prefix_len = 24, .answer_echo = true,
-				.tx = keep_tx, .tx_ctx = sent, .secret = {1, 2, 3, 4, 5, 6, 7, 8}};
+				.tx = keep_tx, .tx_ctx = sent, .secret = {1, 2, 3, 4, 5, 6, 7, 8},
+				.tcp_msl_ms = msl_ms};
 
 	memset(sent, 0, sizeof *sent);
 	memcpy(cfg.mac, our_mac, 6);
 	return stack_new(&cfg);
+}
+
+struct stack *host(struct sent *sent)
+{
+	return host_msl(sent, 0);
 }

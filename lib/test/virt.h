@@ -33,4 +33,7 @@ int keep_tx(void *ctx, const uint8_t *frame, size_t len);
  * records what it sends into sent (emptied first).  NULL on no memory. */
 struct stack *host(struct sent *sent);
 
+/* host(), with TCP's maximum segment lifetime msl_ms (0: the default). */
+struct stack *host_msl(struct sent *sent, stack_time_ms msl_ms);
+
 #endif

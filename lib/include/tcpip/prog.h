@@ -43,6 +43,7 @@ struct prog_opts {
 	bool tcp;             /* set by the program: takes -p PORT (chapter 6 on) */
 	uint16_t ports[PROG_MAX_PORTS]; /* -p, each time it is given */
 	int port_count;
+	uint32_t msl_ms;      /* --msl (hosts); 0: the stack's default */
 	/* Hooks a program built on prog_run_stack() may set (NULL: none); ctx is
 	 * the struct prog_stack *.  on_start runs once the stack exists, before
 	 * the loop (return -1 to stop with exit 1); on_event replaces the default
