@@ -1,5 +1,5 @@
-"""The book is tested: every shell block of BOOK.md, README.md and each
-chapter's README.md runs, in order, and the output block that follows it
+"""The book is tested: every shell block of BOOK.md, README.md, each
+chapter's README.md and the pages in docs/ runs, in order, and the output block that follows it
 must match what it prints.
 
 Conventions (BOOK.md, "How the book is tested"):
@@ -22,7 +22,8 @@ import pytest
 
 from conftest import ROOT
 
-PAGES = [ROOT / "README.md", ROOT / "BOOK.md"] + sorted(ROOT.glob("chapters/*/README.md"))
+PAGES = ([ROOT / "README.md", ROOT / "BOOK.md"] + sorted(ROOT.glob("chapters/*/README.md"))
+         + sorted(ROOT.glob("docs/*.md")))
 NOT_RUN = {"./run-tests"}  # runs this test; see the module docstring
 PLACEHOLDERS = {
     "<time>": r"\d\d:\d\d:\d\d\.\d{6}",

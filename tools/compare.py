@@ -64,19 +64,28 @@ def run_linux(vectors):
     return linux
 
 
-def judge(vec, ours, linux):
-    """(ours agrees, Linux agrees or None when it cannot be sent, why not)."""
+def judge_ours(vec, ours):
+    """True if our verdict or answer is the one the vector names."""
     if vec.answer is None:
-        ours_ok = ours == vec.verdict
-    else:
-        ours_ok = ours == expected_kinds(vec.answer)
+        return ours == vec.verdict
+    return ours == expected_kinds(vec.answer)
+
+
+def judge_linux(vec, linux):
+    """(Linux agrees or None when it cannot be sent, why not); linux is
+    (counters moved, answer kinds) as run_linux() gives them."""
     if vec.linux_counters is None:
-        return ours_ok, None, ""
+        return None, ""
     moved, kinds = linux
     ok, why = linux_agreement(vec, moved)
     if ok and vec.linux_answer is not None and kinds != expected_kinds(vec.linux_answer):
         ok, why = False, f"answered {kinds or 'nothing'}"
-    return ours_ok, ok, why
+    return ok, why
+
+
+def judge(vec, ours, linux):
+    """(ours agrees, Linux agrees or None when it cannot be sent, why not)."""
+    return (judge_ours(vec, ours),) + judge_linux(vec, linux)
 
 
 def describe_ours(vec, ours):
@@ -121,13 +130,18 @@ def print_summary(rows):
     print()
 
 
+def all_sendable():
+    """Every vector a packet socket can send, chapter 2's first."""
+    return sendable([f for _, files in OBSERVED for f in files]) + sendable(ANSWERED)
+
+
 def main():
     """Runs both targets and prints the rows (unless --quiet) and a summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default=str(ROOT / "build" / "default"), help="build directory")
     parser.add_argument("--quiet", action="store_true", help="print only disagreements and the summary")
     args = parser.parse_args()
-    vectors = sendable([f for _, files in OBSERVED for f in files]) + sendable(ANSWERED)
+    vectors = all_sendable()
     ours = run_ours(Path(args.build))
     linux = run_linux([v for v in vectors if v.linux_counters is not None])
     rows = []

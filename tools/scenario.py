@@ -1172,11 +1172,12 @@ class Result:
         self.seconds = 0.0
         self.trace = []
 
-    def line(self):
-        """The one-line summary, e.g. "PASS  linux  06-handshake/x.pkt  (0.4 s)"."""
+    def line(self, label=None):
+        """The one-line summary, e.g. "PASS  linux  06-handshake/x.pkt  (0.4 s)"
+        (label in place of the target's name if given)."""
         name = display_name(self.script.path)
         tail = f"  {self.reason}" if self.reason else ""
-        return f"{self.status:4}  {self.target:5}  {name}  ({self.seconds:.1f} s){tail}"
+        return f"{self.status:4}  {label or self.target:5}  {name}  ({self.seconds:.1f} s){tail}"
 
 
 def display_name(path):
@@ -1554,9 +1555,14 @@ def late_summary(results):
     return text
 
 
-def run_target(target, scripts, args):
-    """Plays every script against `target`; prints as it goes; returns Results."""
-    bench, why = open_bench(target, args.build, args.tolerance / 1000)
+def run_target(target, scripts, args, bench=None, label=None):
+    """Plays every script against `target`, or against `bench` (an outside
+    agent's, judged as `target`, shown as `label`); prints as it goes;
+    returns Results."""
+    why = ""
+    if bench is None:
+        bench, why = open_bench(target, args.build, args.tolerance / 1000)
+    label = label or target
     results = []
     began = time.monotonic()
     try:
@@ -1566,13 +1572,13 @@ def run_target(target, scripts, args):
             else:
                 result = run_script(script, bench, args.verbose, args.pcap)
             results.append(result)
-            print(result.line(), flush=True)
+            print(result.line(label), flush=True)
             for text in result.detail:
                 print(indent(text), flush=True)
     finally:
         if bench is not None:
             bench.close()
-    print(f"  {target}: {time.monotonic() - began:.1f} s{late_summary(results)}")
+    print(f"  {label}: {time.monotonic() - began:.1f} s{late_summary(results)}")
     return results
 
 

@@ -1,0 +1,97 @@
+"""The conformance harness as a product (tools/conformance.py): its report
+has a row for every RFC 9293 requirement and none blank, a failing script
+leaves a pcap that tshark reads, the whole suite runs against all three
+targets and against an outside stack (the Linux agent run through --agent),
+which must get Linux's result on every script, and the committed
+CONFORMANCE.md is what the command writes today."""
+import csv
+import re
+import subprocess
+
+from conftest import BUILD, ROOT, start_lab
+
+TOOL = [str(ROOT / "tools" / "conformance.py"), "--build", str(BUILD)]
+REPORT = ROOT / "CONFORMANCE.md"
+# The command that writes CONFORMANCE.md (docs/any-stack.md, README.md).
+OUTSIDE = ["--agent", "tools/linux_agent.py", "--agent-name", "linux-agent",
+           "--agent-like", "linux"]
+RESULT = re.compile(r"^(PASS|FAIL|N/A) +(\S+) +(\S+\.pkt) ")
+
+
+def conformance(args, timeout):
+    """Runs tools/conformance.py with args; the finished process."""
+    return subprocess.run(TOOL + args, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def requirement_rows(text):
+    """{id: [cells]} of the report's requirement table."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if re.fullmatch(r"(MUST|SHLD|MAY)-\d+", cells[0]):
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_report_has_every_requirement_and_no_blank(tmp_path):
+    """Against the core: every Appendix B row of the table file is in the
+    report, each with its six cells filled, and every chapter is counted."""
+    run = conformance(["--target", "core", "--report", str(tmp_path / "r.md")], 120)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr
+    with open(ROOT / "testvectors" / "rfc9293-requirements.tsv", newline="") as f:
+        wanted = [row["id"] for row in csv.DictReader(f, delimiter="\t")]
+    rows = requirement_rows((tmp_path / "r.md").read_text())
+    assert len(wanted) == len(set(wanted)) and set(rows) == set(wanted)
+    assert sum(1 for w in wanted if w.startswith("MUST-")) == 69
+    blank = [k for k, cells in rows.items() if len(cells) != 6 or not all(cells)]
+    assert not blank, blank
+    text = (tmp_path / "r.md").read_text()
+    for chapter in range(2, 8):
+        assert re.search(rf"^\| {chapter} ", text, re.M), f"chapter {chapter} not counted"
+
+
+def test_failure_leaves_a_pcap(tmp_path):
+    """A script that expects the wrong window fails, and its run is in a
+    pcap that tshark reads: the SYN and the SYN-ACK."""
+    script = tmp_path / "wrong.pkt"
+    script.write_text("# rfc: RFC 9293 3.5 (a script that must fail)\n"
+                      "0.000 app listen 8080\n"
+                      "0.100 < S 0:0(0) win 64240 <mss 1460>\n"
+                      "+0    > S. 0:0(0) ack 1 win 1 <mss 1460>\n")
+    run = conformance(["--target", "core", "--no-vectors", "--report", str(tmp_path / "r.md"),
+                       "--pcap-dir", str(tmp_path / "pcap"), str(script)], 120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    found = re.search(r"pcap: (\S+\.pcap)", run.stdout)
+    assert found, run.stdout
+    read = subprocess.run(["tshark", "-r", found.group(1), "-T", "fields", "-e", "tcp.flags.str"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert read.returncode == 0, read.stderr
+    flags = [line for line in read.stdout.split() if line]
+    assert len(flags) >= 2 and "S" in flags[0] and "A" in flags[1], read.stdout
+    assert "wrong.pkt" in (tmp_path / "r.md").read_text().split("## Failures")[1]
+
+
+def test_whole_suite_and_an_outside_stack(tmp_path):
+    """All targets, and the Linux agent through --agent as if it were an
+    outside stack: nothing fails, the outside stack gets Linux's result on
+    every script, and CONFORMANCE.md is what this command writes (but for
+    its run times)."""
+    start_lab(target="linux", peer="raw").down()   # a loud skip if no lab can be had
+    report = tmp_path / "CONFORMANCE.md"
+    run = conformance(OUTSIDE + ["--report", str(report)], 1500)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr
+    results = {}
+    for line in run.stdout.splitlines():
+        found = RESULT.match(line)
+        if found:
+            results[(found.group(2), found.group(3))] = found.group(1)
+    scripts = {name for _, name in results}
+    assert len(scripts) >= 85
+    differ = [s for s in scripts if results.get(("linux", s)) != results.get(("linux-agent", s))]
+    assert not differ, differ
+    for target in ("core", "ours", "linux", "linux-agent"):
+        assert re.search(rf"^summary: {target}: .* / 0 / ", run.stdout, re.M), target
+    fresh = [l for l in report.read_text().splitlines() if not l.startswith(("Run times", "Generated"))]
+    kept = [l for l in REPORT.read_text().splitlines() if not l.startswith(("Run times", "Generated"))]
+    assert fresh == kept, "CONFORMANCE.md is stale: regenerate it (README.md, 'Run the conformance harness')"

@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""conformance.py - the conformance harness in one command: every frame vector
+and every scenario script against the targets chosen, with a line per result
+as it goes, a summary at the end, and a report in Markdown (CONFORMANCE.md).
+
+Targets:
+  core   the stack's core in virtual time (tcpagent --virtual, test_frames):
+         no root, no network, deterministic
+  ours   our stack over the lab's veth (tcpagent, the chapter programs)
+  linux  the Linux kernel over the same veth (tools/linux_agent.py, counters)
+  all    the three
+Any other stack: --agent 'CMD ARGS' adds a target that runs CMD in the lab's
+target namespace and speaks the agent protocol (docs/any-stack.md).  Its
+scripts are judged by the lines for every target plus those tagged for the
+target named by --agent-like (ours: a stack on the raw link, the kernel
+holding no address there; linux: a kernel-held 192.0.2.2).  Frame vectors
+judge a chapter program's verdicts or the kernel's counters, so they do not
+apply to an outside stack.
+
+Usage: tools/conformance.py [--target core|ours|linux|all|none] [--agent CMD]
+           [--agent-name NAME] [--agent-like ours|linux] [--build DIR]
+           [--report FILE] [--pcap-dir DIR] [--no-vectors] [SCRIPT_OR_DIR ...]
+Scripts default to every one under testvectors/scripts.  Each failing script
+leaves a pcap of its run in --pcap-dir (default build/conformance-pcap), and
+the failure's line says where.
+Exit: 0 if nothing failed (not applicable is not a failure), 1 if something
+did, 2 on usage errors.
+"""
+import argparse
+import csv
+import re
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import compare  # noqa: E402
+import scenario  # noqa: E402
+from vectors import FRAME_FILES, frame_vectors  # noqa: E402
+
+ROOT = scenario.ROOT
+SCRIPTS = ROOT / "testvectors" / "scripts"
+REQUIREMENTS = ROOT / "testvectors" / "rfc9293-requirements.tsv"
+CHAPTER_OF_VECTORS = {"ipv4.vec": 2, "truncation.vec": 2, "l4.vec": 3, "arp.vec": 4,
+                      "icmp.vec": 5, "tcp.vec": 6}
+CHAPTER_TITLES = {2: "IPv4", 3: "checksum", 4: "ARP", 5: "ICMP echo", 6: "TCP handshake",
+                  7: "TCP data transfer"}
+STATUSES = ("PASS", "FAIL", "N/A")
+
+
+class Outcome:
+    """One item (vector or script) against one target."""
+
+    def __init__(self, kind, name, chapter, target, status, why="", script=None):
+        """kind: "vector" or "script"; status: PASS, FAIL or N/A."""
+        self.kind, self.name, self.chapter, self.target = kind, name, chapter, target
+        self.status, self.why, self.script = status, why, script
+
+
+# ================================================================ vectors
+
+def vector_chapter(vec):
+    """The chapter a frame vector belongs to (from its file)."""
+    return CHAPTER_OF_VECTORS[vec.where.split(":")[0]]
+
+
+def vectors_core(build):
+    """Every frame vector through the core (test_frames): FAIL where the C
+    test names the vector in a failure."""
+    program = Path(build) / "lib" / "test" / "test_frames"
+    run = subprocess.run([str(program)], capture_output=True, text=True, timeout=300,
+                         cwd=ROOT, check=False)
+    failed = set(re.findall(r"^FAIL [^ ]+ ([\w.-]+):", run.stderr, re.M))
+    out = []
+    for vec in frame_vectors(*FRAME_FILES):
+        status = "FAIL" if vec.name in failed or (run.returncode and not failed) else "PASS"
+        out.append(Outcome("vector", vec.name, vector_chapter(vec), "core", status))
+        report(out[-1])
+    return out
+
+
+def vectors_veth(target, build):
+    """Every frame vector a packet socket can send, against ours or Linux
+    (tools/compare.py's rules); the rest are N/A, with the reason."""
+    sendable = compare.all_sendable()
+    names = {v.name for v in sendable}
+    if target == "ours":
+        seen = compare.run_ours(Path(build))
+        judged = {v.name: (compare.judge_ours(v, seen[v.name]), "") for v in sendable}
+    else:
+        seen = compare.run_linux([v for v in sendable if v.linux_counters is not None])
+        judged = {v.name: compare.judge_linux(v, seen.get(v.name)) for v in sendable}
+    out = []
+    for vec in frame_vectors(*FRAME_FILES):
+        ok, why = judged.get(vec.name, (None, ""))
+        if vec.name not in names:
+            status, why = "N/A", "shorter than an Ethernet header: a packet socket cannot send it"
+        elif ok is None:
+            status, why = "N/A", vec.linux
+        else:
+            status = "PASS" if ok else "FAIL"
+        out.append(Outcome("vector", vec.name, vector_chapter(vec), target, status, why))
+        report(out[-1])
+    return out
+
+
+def report(outcome):
+    """The progress line of one vector result that is not a pass."""
+    if outcome.status != "PASS":
+        print(f"{outcome.status:4}  {outcome.target:5}  vector {outcome.name}  {outcome.why}",
+              flush=True)
+
+
+# ================================================================ scripts
+
+def script_chapter(script):
+    """The chapter of a script: its folder's number (06-handshake: 6)."""
+    match = re.match(r"(\d+)-", script.path.parent.name)
+    return int(match.group(1)) if match else 0
+
+
+class RunArgs:
+    """The options scenario.run_target() reads, for every target."""
+
+    def __init__(self, build, pcap_dir):
+        """build: the build tested; pcap_dir: where failing runs leave pcaps."""
+        self.build, self.pcap, self.pcap_root = Path(build), pcap_dir, pcap_dir
+        self.tolerance = scenario.VETH_LATE_S * 1000
+        self.verbose = False
+
+
+def scripts_for(target, scripts, args, agent=None):
+    """Every script against target (agent: (name, argv, like) for an outside
+    stack); Outcomes, printed as they come."""
+    if agent is None:
+        results = scenario.run_target(target, scripts, args)
+    else:
+        results = run_agent(agent, scripts, args)
+    return [Outcome("script", scenario.display_name(r.script.path), script_chapter(r.script),
+                    target, r.status, r.reason + pcap_note(r), r.script) for r in results]
+
+
+def pcap_note(result):
+    """" (pcap: PATH)" when the run left one."""
+    paths = [d[len("pcap: "):] for d in result.detail if d.startswith("pcap: ")]
+    return f" (pcap: {paths[0]})" if paths else ""
+
+
+def run_agent(agent, scripts, args):
+    """Plays every script against an outside agent, judged like its
+    --agent-like target; prints as it goes; returns Results."""
+    name, argv, like = agent
+    try:
+        bench = scenario.VethBench(like, argv)
+    except Exception as err:  # noqa: BLE001 - any reason is reported as N/A
+        why = f"{type(err).__name__}: {err}"
+        results = [scenario.Result(script, like, "N/A", why) for script in scripts]
+        for result in results:
+            print(result.line(name), flush=True)
+        return results
+    args.pcap = args.pcap_root / name
+    try:
+        return scenario.run_target(like, scripts, args, bench=bench, label=name)
+    finally:
+        args.pcap = args.pcap_root
+
+
+# ================================================================ report
+
+def counts(outcomes):
+    """"P / F / N" for a list of outcomes."""
+    n = {s: sum(o.status == s for o in outcomes) for s in STATUSES}
+    return f"{n['PASS']} / {n['FAIL']} / {n['N/A']}"
+
+
+def chapter_table(outcomes, targets):
+    """Per chapter and kind: passed / failed / not applicable per target."""
+    rows = ["| chapter | checks | " + " | ".join(targets) + " |",
+            "|---|---|" + "---|" * len(targets)]
+    for chapter in sorted({o.chapter for o in outcomes}):
+        for kind, label in (("vector", "frame vectors"), ("script", "scenario scripts")):
+            mine = [o for o in outcomes if o.chapter == chapter and o.kind == kind]
+            if not mine:
+                continue
+            cells = [counts([o for o in mine if o.target == t]) if any(o.target == t for o in mine)
+                     else "not run" for t in targets]
+            title = CHAPTER_TITLES.get(chapter, "")
+            rows.append(f"| {chapter} {title} | {label} | " + " | ".join(cells) + " |")
+    return rows
+
+
+def read_requirements():
+    """The rows of RFC 9293 Appendix B, as dicts (testvectors/rfc9293-requirements.tsv)."""
+    with open(REQUIREMENTS, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def item_status(item, by_name, target, c_tests):
+    """The status of one covered_by item for target, or None if it is not
+    run against target."""
+    if item.startswith("lib/test/"):
+        program = Path(item.split(":")[0]).stem
+        return c_tests.get(program) if target in ("core", "ours") else None
+    name = item.split(":", 1)[1] if item.startswith("frames/") else item[len("scripts/"):]
+    found = by_name.get((name, target))
+    return found.status if found else None
+
+
+def requirement_cell(row, by_name, targets, c_tests):
+    """The result of one requirement row for a group of targets."""
+    if row["not_applicable"]:
+        return "n/a: " + row["not_applicable"]
+    items = row["covered_by"].split()
+    if not items:
+        return "**not checked yet**"
+    statuses = [(i, item_status(i, by_name, t, c_tests)) for i in items for t in targets]
+    ran = [(i, s) for i, s in statuses if s is not None]
+    failed = sorted({i for i, s in ran if s == "FAIL"})
+    if failed:
+        return "**FAIL** " + ", ".join(failed)
+    if not ran:
+        return "not run: its checks are C tests of our core"
+    passed = sum(s == "PASS" for _, s in ran)
+    if not passed:
+        return "not applicable: its scripts run on our stack only (their `targets:` say why)"
+    return f"pass ({passed} check{'s' if passed > 1 else ''})"
+
+
+def requirement_table(outcomes, c_tests):
+    """RFC 9293 Appendix B, a row per requirement, no row blank."""
+    by_name = {(o.name, o.target): o for o in outcomes}
+    rows = ["| requirement | RFC 9293 | what it asks | checked by | ours | Linux |",
+            "|---|---|---|---|---|---|"]
+    for row in read_requirements():
+        checked = " ".join(f"`{i}`" for i in row["covered_by"].split()) or "—"
+        ours = requirement_cell(row, by_name, ("core", "ours"), c_tests)
+        linux = requirement_cell(row, by_name, ("linux",), c_tests)
+        rows.append(f"| {row['id']} | {row['section']} | {row['feature']} | {checked} | "
+                    f"{ours} | {linux} |")
+    return rows
+
+
+def requirement_summary():
+    """A line of MUST figures: rows, checked, not applicable, gaps."""
+    rows = [r for r in read_requirements() if r["level"] == "MUST"]
+    checked = sum(bool(r["covered_by"]) and not r["not_applicable"] for r in rows)
+    na = sum(bool(r["not_applicable"]) for r in rows)
+    return (f"{len(rows)} MUST rows: {checked} checked, {na} not applicable to this stack, "
+            f"{len(rows) - checked - na} not checked yet.")
+
+
+def differences(scripts):
+    """Every place a script expects Linux to act otherwise than our stack:
+    the script, why (its `linux:` header), and each line for one side only."""
+    out = []
+    for script in scripts:
+        tagged = [line for line in script.lines if line.tags is not None]
+        if not script.linux.startswith("differs") and not tagged:
+            continue
+        out.append(f"**{scenario.display_name(script.path)}**: {script.linux or 'differs'}")
+        out.append("")
+        for line in tagged:
+            out.append(f"    line {line.lineno}: {line.text.strip()}")
+        out.append("")
+    return out
+
+
+def vector_differences():
+    """Every frame vector on which Linux acts otherwise than our stack, with
+    the vector's reason."""
+    out = []
+    for vec in frame_vectors(*FRAME_FILES):
+        if vec.linux_differs:
+            out.append(f"- `{vec.name}` ({vec.where}): ours `{vec.verdict}`; Linux's "
+                       f"counters: {vec.linux}; {vec.linux_differs}")
+    return out
+
+
+def failures(outcomes):
+    """Every failure, with its reason and pcap."""
+    failed = [o for o in outcomes if o.status == "FAIL"]
+    if not failed:
+        return ["None."]
+    return [f"- {o.target}: {o.kind} `{o.name}`: {o.why}" for o in failed]
+
+
+def write_report(path, outcomes, scripts, targets, c_tests, timings, command):
+    """Writes the Markdown report."""
+    lines = ["# Conformance report", "",
+             "Generated by `" + command + "`; do not edit by hand. Results: passed / failed / "
+             "not applicable. How to read it and how to point it at another stack: "
+             "[docs/any-stack.md](docs/any-stack.md).", "",
+             "Run times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + ".", "",
+             "## Per chapter", ""]
+    lines += chapter_table(outcomes, targets)
+    lines += ["", "C tests of the core: " + ", ".join(f"`{k}` {v.lower()}" for k, v in
+                                                       sorted(c_tests.items())) + ".", "",
+              "## RFC 9293 requirements (Appendix B)", "",
+              requirement_summary() + " A row's result for ours combines the core in virtual "
+              "time, the C tests and our stack over veth; Linux's, the scripts and vectors run "
+              "against the kernel (its own expected lines where it differs, listed below).", ""]
+    lines += requirement_table(outcomes, c_tests)
+    lines += ["", "## Where Linux differs from our stack", "",
+              "Each script that expects something else of Linux, with the reason its header "
+              "gives and the lines played for one side only (`{ours}`: core and ours; "
+              "`{linux}`: Linux).", ""]
+    lines += differences(scripts)
+    lines += ["Frame vectors (each vector's `linux-differs` field):", ""]
+    lines += vector_differences() + [""]
+    lines += ["## Failures", ""] + failures(outcomes) + [""]
+    Path(path).write_text("\n".join(lines))
+
+
+# ================================================================ CLI
+
+def c_test_results(build):
+    """{program: PASS or FAIL} for the C tests the requirement table names."""
+    out = {}
+    for program in ("test_tcp", "test_tcp_data"):
+        path = Path(build) / "lib" / "test" / program
+        run = subprocess.run([str(path)], capture_output=True, timeout=300, check=False)
+        out[program] = "PASS" if run.returncode == 0 else "FAIL"
+        print(f"{out[program]:4}  core   C test {program}", flush=True)
+    return out
+
+
+def parse_args(argv):
+    """The CLI's options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--target", choices=scenario.TARGETS + ("all", "none"), default="all")
+    parser.add_argument("--agent", help="an outside stack's agent command, run in the target side")
+    parser.add_argument("--agent-name", default="agent", help="its name in the report")
+    parser.add_argument("--agent-like", choices=("ours", "linux"), default="ours",
+                        help="whose tagged lines it is judged by, and whose lab it gets")
+    parser.add_argument("--build", type=Path, default=scenario.default_build())
+    parser.add_argument("--report", type=Path, default=ROOT / "CONFORMANCE.md")
+    parser.add_argument("--pcap-dir", type=Path, default=ROOT / "build" / "conformance-pcap")
+    parser.add_argument("--no-vectors", action="store_true", help="scripts only")
+    parser.add_argument("paths", nargs="*", metavar="SCRIPT_OR_DIR")
+    args = parser.parse_args(argv)
+    if args.target == "none" and not args.agent:
+        parser.error("--target none needs --agent")
+    return args
+
+
+def main(argv):
+    """Runs the CLI; exit 0 only if nothing failed."""
+    args = parse_args(argv)
+    targets = [] if args.target == "none" else (
+        list(scenario.TARGETS) if args.target == "all" else [args.target])
+    scripts = [scenario.parse_script(p) for p in scenario.find_scripts(args.paths or [SCRIPTS])]
+    run_args = RunArgs(args.build, args.pcap_dir)
+    outcomes, timings = [], {}
+    c_tests = c_test_results(args.build) if "core" in targets else {}
+    for target in targets:
+        began = time.monotonic()
+        if not args.no_vectors:
+            outcomes += vectors_core(args.build) if target == "core" else vectors_veth(
+                target, args.build)
+        outcomes += scripts_for(target, scripts, run_args)
+        timings[target] = time.monotonic() - began
+    if args.agent:
+        began = time.monotonic()
+        agent = (args.agent_name, shlex.split(args.agent), args.agent_like)
+        outcomes += scripts_for(args.agent_name, scripts, run_args, agent)
+        timings[args.agent_name] = time.monotonic() - began
+        targets.append(args.agent_name)
+    command = "tools/conformance.py " + " ".join(shlex.quote(a) for a in argv)
+    write_report(args.report, outcomes, scripts, targets, c_tests, timings, command.strip())
+    for target in targets:
+        mine = [o for o in outcomes if o.target == target]
+        print(f"summary: {target}: vectors {counts([o for o in mine if o.kind == 'vector'])}, "
+              f"scripts {counts([o for o in mine if o.kind == 'script'])} "
+              f"(passed / failed / n/a), {timings[target]:.0f} s")
+    print(f"report: {args.report}")
+    failed = any(o.status == "FAIL" for o in outcomes) or "FAIL" in c_tests.values()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
