@@ -10,7 +10,7 @@
  * pieces are kept in the ring at their place (at most TCPIP_TCP_OOO_RANGES),
  * the offered window never shrinks and grows only by useful steps (MUST-39),
  * and ACKs are delayed at most TCPIP_TCP_DELACK_MS, never past the second
- * full segment (MUST-40, MUST-58).
+ * full segment (SHLD-18, MUST-40, SHLD-19).
  * Limits: no urgent data; no window scaling, SACK or timestamps.
  */
 #include <string.h>
@@ -305,9 +305,9 @@ void tcp_window_opened(struct tcp_tcb *tcb)
 {
 	/* The probe's byte may have been lost, or refused: take it back, so
 	 * tcp_output() sends it first (Linux's probes carry no data, so its
-	 * data starts at SND.UNA too).  The probes' repeats were no sign of
-	 * loss: the backed-off RTO goes back to the estimate (RFC 6298 5.7),
-	 * and tcp_output() starts the timer afresh. */
+	 * data starts at SND.UNA too).  The probes' backoff was the persist
+	 * timer's (RFC 9293 3.8.6.1), no sign of loss: the RTO goes back to the
+	 * estimate, and tcp_output() starts the timer afresh. */
 	tcb->probing = false;
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->retries = 0;
@@ -378,8 +378,9 @@ static void tcp_ooo_join(struct tcp_tcb *tcb)
 	}
 }
 
-/* After text arrived in order: an ACK now for every second full segment or
- * when a gap was filled, else within TCPIP_TCP_DELACK_MS (MUST-58). */
+/* After text arrived in order: an ACK now for every second full segment
+ * (SHLD-19) or when a gap was filled (RFC 5681 4.2), else within
+ * TCPIP_TCP_DELACK_MS (MUST-40). */
 static void tcp_ack_policy(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
 			   uint32_t len, bool filled_gap)
 {

@@ -224,7 +224,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		tcp_data_acked(st, now, tcb, hdr->ack);
 	} else if (hdr->ack == tcb->snd_una && tcb->snd_nxt != tcb->snd_una) {
 		if (hdr->win == 0)
-			tcb->retries = 0; /* a zero window, answered: probe for ever (MUST-36) */
+			tcb->retries = 0; /* a zero window, answered: probe for ever (MUST-37) */
 		else if (seg->text_len == 0 && !(hdr->flags & (TCP_SYN | TCP_FIN)) &&
 			 hdr->win == tcb->snd_wnd)
 			tcp_dup_ack(st, now, tcb);
