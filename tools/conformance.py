@@ -127,7 +127,7 @@ class RunArgs:
 
     def __init__(self, build, pcap_dir):
         """build: the build tested; pcap_dir: where failing runs leave pcaps."""
-        self.build, self.pcap, self.pcap_root = Path(build), pcap_dir, pcap_dir
+        self.build, self.pcap = Path(build), pcap_dir
         self.tolerance = scenario.VETH_LATE_S * 1000
         self.verbose = False
 
@@ -161,11 +161,8 @@ def run_agent(agent, scripts, args):
         for result in results:
             print(result.line(name), flush=True)
         return results
-    args.pcap = args.pcap_root / name
-    try:
-        return scenario.run_target(like, scripts, args, bench=bench, label=name)
-    finally:
-        args.pcap = args.pcap_root
+    return scenario.run_target(like, scripts, RunArgs(args.build, args.pcap / name),
+                               bench=bench, label=name)
 
 
 # ================================================================ report
