@@ -80,7 +80,8 @@ def test_whole_suite_and_an_outside_stack(tmp_path):
     start_lab(target="linux", peer="raw").down()   # a loud skip if no lab can be had
     report = tmp_path / "CONFORMANCE.md"
     run = conformance(OUTSIDE + ["--report", str(report)], 1500)
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr
+    failed = report.read_text().split("## Failures")[-1][:6000] if report.exists() else ""
+    assert run.returncode == 0, failed + run.stdout[-3000:] + run.stderr
     results = {}
     for line in run.stdout.splitlines():
         found = RESULT.match(line)

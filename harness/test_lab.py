@@ -316,6 +316,43 @@ def test_cli_lifecycle(tmp_path):
     assert cli("--name", name, "peer", env=env).returncode == 2
 
 
+def test_wait_capture(tmp_path):
+    """`tools/lab wait-capture FILE` returns once a background tshark is
+    capturing: the one ping sent right after it is in the file (five times
+    over, so a lucky start cannot pass it); a file never started fails with
+    exit 1 within its timeout."""
+    if not tool("tshark"):
+        pytest.skip("tshark is not installed (apt-get install tshark)")
+    name = f"c-{secrets.token_hex(4)}"
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(tmp_path))
+    try:
+        assert cli("up", "--name", name, "--target", "linux", env=env).returncode == 0
+        for round_ in range(5):
+            pcap = tmp_path / f"{round_}.pcap"
+            tshark = subprocess.Popen(
+                [CLI, "--name", name, "peer", "tshark", "-q", "-i", "peer0", "-c", "1",
+                 "-a", "duration:20", "-f", "icmp", "-w", str(pcap)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait = cli("wait-capture", str(pcap), env=env)
+                assert wait.returncode == 0, wait.stderr
+                ping = cli("--name", name, "peer", "ping", "-c", "1", "-W", "2",
+                           lablib.TARGET_IP, env=env)
+                assert ping.returncode == 0, ping.stdout
+                tshark.wait(timeout=30)
+                read = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields",
+                                       "-e", "icmp.type"], capture_output=True, text=True,
+                                      timeout=60, check=False)
+                assert read.stdout.split()[:1] == ["8"], (round_, read.stdout, read.stderr)
+            finally:
+                tshark.kill()
+                tshark.wait()
+    finally:
+        cli("--name", name, "down", env=env)
+    never = cli("wait-capture", str(tmp_path / "never.pcap"), "--timeout", "0.5", env=env)
+    assert never.returncode == 1 and "no capture header" in never.stderr
+
+
 UNPRIVILEGED = """\
 import json, sys
 sys.path.insert(0, sys.argv[1])
