@@ -241,7 +241,12 @@ bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tc
 {
 	uint32_t data = tcp_data_in_flight(tcb);
 	uint32_t len = data < tcb->snd_mss ? data : tcb->snd_mss;
-	uint8_t flags = len == data && tcp_fin_out(tcb) ? TCP_FIN : 0;
+	/* A repeat that reaches the end of what was written pushes it, as the
+	 * segment first sent there did (tcp_output()). */
+	uint8_t flags = len > 0 && len == data && tcp_unsent(tcb) == 0 ? TCP_PSH : 0;
+
+	if (len == data && tcp_fin_out(tcb))
+		flags |= TCP_FIN;
 
 	tcb->rtt_timing = false;             /* Karn: no sample from a repeat */
 	if (data == 0 && !tcp_fin_out(tcb)) {
