@@ -62,7 +62,7 @@ static enum drop_reason icmp_echo(struct stack *st, stack_time_ms now, const str
 	 * Linux does), so the first word changes by the type alone. */
 	put_be16(reply + 2, cksum_update16(get_be16(msg + 2), (uint16_t)(ICMP_ECHO_REQUEST << 8 | msg[1]),
 					   (uint16_t)(ICMP_ECHO_REPLY << 8 | msg[1])));
-	if (ip4_output(st, now, ip->src, IPPROTO_NUM_ICMP, reply, len) == 0) {
+	if (ip4_output(st, now, ip->src, IPPROTO_NUM_ICMP, 0, reply, len) == 0) {
 		st->counters.echo_replies_out++;
 		icmp_report(st, EV_ECHO_REPLIED, ip, msg, len);
 	}

@@ -190,12 +190,13 @@ const char *ip4_proto_name(uint8_t proto)
  * Limits: one link and no gateway, so a destination off the link has no
  * route; we never fragment (DF is set, RFC 1191), so a packet over the MTU
  * is refused. */
-int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
+int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto, uint8_t tos,
 	       const uint8_t *payload, size_t len)
 {
-	struct ip4_hdr hdr = {.tos = 0, .id = st->ip4_id++, .frag = IP4_FLAG_DF,
-			      .ttl = TCPIP_IP4_TTL, .proto = proto, .src = st->cfg.ip4_addr,
-			      .dst = dst};
+	/* RFC 9293 3.9.2 (MUST-49): the TTL is the stack's configuration. */
+	struct ip4_hdr hdr = {.tos = tos, .id = st->ip4_id++, .frag = IP4_FLAG_DF,
+			      .ttl = st->cfg.ip4_ttl ? st->cfg.ip4_ttl : TCPIP_IP4_TTL,
+			      .proto = proto, .src = st->cfg.ip4_addr, .dst = dst};
 	uint8_t pkt[TCPIP_MTU];
 	size_t hdr_len = ip4_len(&hdr);
 

@@ -52,6 +52,8 @@ struct tcp_tcb {
 	stack_time_ms timer_at;      /* STACK_NO_DEADLINE: not running */
 	uint32_t rto_ms;
 	unsigned retries;            /* retransmissions so far */
+	unsigned r2;                 /* the application's R2; 0: the state's limit */
+	uint8_t tos;                 /* the DS field of our segments (MUST-48) */
 	bool challenged;             /* a challenge ACK was sent, at challenge_at */
 	stack_time_ms challenge_at;
 	/* Chapter 7: the bytes.  The send ring holds snd_len bytes from
@@ -153,8 +155,9 @@ int neigh_resolve(struct stack *st, stack_time_ms now, uint32_t addr);
 void neigh_poll(struct stack *st, stack_time_ms now);
 stack_time_ms neigh_next_deadline(const struct stack *st);
 
-/* IPv4 output (ip4.c): routes, frames and sends payload to dst. */
-int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
+/* IPv4 output (ip4.c): routes, frames and sends payload to dst, with tos
+ * as the header's DS field and the configured TTL. */
+int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto, uint8_t tos,
 	       const uint8_t *payload, size_t len);
 
 /* ICMP input (icmp.c) for a packet that passed icmp_check(). */

@@ -215,8 +215,9 @@ uint16_t tcp_snd_mss(const struct tcp_opts *opts)
 	return mss < TCPIP_TCP_MIN_MSS ? TCPIP_TCP_MIN_MSS : mss;
 }
 
-/* Builds the segment hdr with text[0..text_len) and hands it to IPv4 for dst. */
-static int tcp_output_segment(struct stack *st, stack_time_ms now, uint32_t dst,
+/* Builds the segment hdr with text[0..text_len) and hands it to IPv4 for
+ * dst, with tos as the DS field. */
+static int tcp_output_segment(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t tos,
 			      const struct tcp_hdr *hdr, const uint8_t *text, uint32_t text_len)
 {
 	uint8_t seg[TCP_MAX_HDR_LEN + TCPIP_MTU];
@@ -232,7 +233,7 @@ static int tcp_output_segment(struct stack *st, stack_time_ms now, uint32_t dst,
 	st->counters.tcp_out++;
 	if (hdr->flags & TCP_RST)
 		st->counters.tcp_rsts_out++;
-	return ip4_output(st, now, dst, IPPROTO_NUM_TCP, seg, len);
+	return ip4_output(st, now, dst, IPPROTO_NUM_TCP, tos, seg, len);
 }
 
 int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
@@ -252,7 +253,7 @@ int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint
 		hdr.opts.has_mss = true;
 		hdr.opts.mss = TCPIP_MTU - 40;
 	}
-	return tcp_output_segment(st, now, tcb->remote_addr, &hdr, text, len);
+	return tcp_output_segment(st, now, tcb->remote_addr, tcb->tos, &hdr, text, len);
 }
 
 int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
@@ -297,7 +298,7 @@ void tcp_send_reset(struct stack *st, stack_time_ms now, const struct ip4_hdr *i
 			  !!(seg->flags & TCP_FIN);
 		rst.flags = TCP_RST | TCP_ACK;
 	}
-	if (tcp_output_segment(st, now, ip->src, &rst, NULL, 0) == 0)
+	if (tcp_output_segment(st, now, ip->src, 0, &rst, NULL, 0) == 0)
 		stack_emit(st, &ev);
 }
 
@@ -325,9 +326,12 @@ void tcp_fin_wait_2(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	tcb->timer_at = tcb->app_closed ? now + tcp_2msl(st) : STACK_NO_DEADLINE;
 }
 
-/* How many retransmissions tcb's state allows before it gives up. */
+/* How many retransmissions tcb's application or state allows before it
+ * gives up. */
 static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 {
+	if (tcb->r2)
+		return tcb->r2;
 	switch (tcb->state) {
 	case TCP_SYN_SENT: return TCPIP_TCP_SYN_RETRIES;
 	case TCP_SYN_RECEIVED: return TCPIP_TCP_SYNACK_RETRIES;
@@ -479,6 +483,8 @@ int tcp_connect(struct stack *st, stack_time_ms now, uint32_t addr, uint16_t por
 	struct tcp_tcb *tcb;
 	uint16_t local;
 
+	/* RFC 9293 3.9.1.1 (MUST-46): no open toward a broadcast (or, off
+	 * our link, multicast) address. */
 	if (!stack_on_link(st, addr) || stack_is_broadcast(st, addr) || port == 0) {
 		st->counters.out_no_route++;
 		return -1;
@@ -501,6 +507,26 @@ static struct tcp_tcb *tcp_conn(struct stack *st, int conn)
 	if (conn < 0 || conn >= TCPIP_TCP_CONNS || st->tcb[conn].state == TCP_CLOSED)
 		return NULL;
 	return &st->tcb[conn];
+}
+
+int tcp_conn_set_dscp(struct stack *st, int conn, uint8_t dscp)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+
+	if (!tcb || dscp > 63)
+		return -1;
+	tcb->tos = (uint8_t)(dscp << 2); /* RFC 2474 3: DSCP in the top six bits; ECN 0 */
+	return 0;
+}
+
+int tcp_conn_set_r2(struct stack *st, int conn, unsigned r2)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+
+	if (!tcb)
+		return -1;
+	tcb->r2 = r2;
+	return 0;
 }
 
 enum tcp_state tcp_conn_state(const struct stack *st, int conn)

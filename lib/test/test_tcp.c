@@ -3,8 +3,9 @@
  * SipHash against its published vectors, sequence arithmetic across the
  * wrap, every option rule and every cut of an option list (against a guard
  * page), the ISN's clock, and the bounds: backlog, table, retransmission
- * give-up.  Behaviour on the wire is checked by the scripts in
- * testvectors/scripts/, against the core, our agent and Linux.
+ * give-up; and what may be set: the TTL, a connection's DS field and R2.
+ * Behaviour on the wire is checked by the scripts in testvectors/scripts/,
+ * against the core, our agent and Linux.
  */
 #include <string.h>
 
@@ -338,7 +339,7 @@ static void test_time_wait(void)
 	for (size_t i = 0; i < sizeof msl / sizeof msl[0]; i++) {
 		stack_time_ms two = 2 * (msl[i] ? msl[i] : TCPIP_TCP_MSL_MS);
 		struct sent sent;
-		struct stack *st = host_msl(&sent, msl[i]);
+		struct stack *st = host_with(&sent, &(struct stack_cfg){.tcp_msl_ms = msl[i]});
 		uint8_t frame[64];
 		struct tcp_hdr syn;
 		int conn;
@@ -362,6 +363,121 @@ static void test_time_wait(void)
 	}
 }
 
+/* RFC 9293 3.9.2 (MUST-49) and 3.9.1.9 (MUST-48): the TTL of what we send is
+ * the stack's configuration (64 by default), and a connection's DS field is
+ * its application's choice, from the segment after the call on (RFC 2474:
+ * the DSCP in the top six bits); a DSCP over 63 is refused. */
+static void test_ttl_and_dscp(void)
+{
+	struct sent sent;
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.ip4_ttl = 33});
+	struct stack *plain = host(&sent);
+	int conn;
+
+	know_peer(st, &sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	CHECK(sent.count == 1 && sent.frame[0][22] == 33 && sent.frame[0][15] == 0,
+	      "the SYN: TTL 33, DS field 0");
+	CHECK(tcp_conn_set_dscp(st, conn, 64) < 0 && tcp_conn_set_dscp(st, 99, 1) < 0,
+	      "DSCP 64 and a closed connection refused");
+	CHECK(tcp_conn_set_dscp(st, conn, 46) == 0, "DSCP 46 (EF) taken");
+	stack_poll(st, 1000);
+	CHECK(sent.count == 2 && sent.frame[1][15] == 46 << 2 && sent.frame[1][22] == 33,
+	      "the SYN again: DS field 0xb8, TTL 33");
+	know_peer(plain, &sent);
+	tcp_connect(plain, 0, PEER, 80);
+	CHECK(sent.count == 1 && sent.frame[0][22] == TCPIP_IP4_TTL, "TTL %d by default",
+	      TCPIP_IP4_TTL);
+	stack_free(st);
+	stack_free(plain);
+}
+
+/* RFC 9293 3.8.3 (MUST-21): an application sets its connection's R2.  With
+ * 2, the open gives up on the third timeout (7 s: SYNs at 0, 1 and 3 s)
+ * instead of the seventh; with TCP_R2_FOREVER it still tries after an hour;
+ * and 0 puts the state's limit back (183 s, as test_syn_backoff). */
+static void test_r2(void)
+{
+	struct sent sent;
+	struct stack *st = host(&sent);
+	int two, forever, reset;
+
+	know_peer(st, &sent);
+	two = tcp_connect(st, 0, PEER, 80);
+	forever = tcp_connect(st, 0, PEER, 81);
+	reset = tcp_connect(st, 0, PEER, 82);
+	CHECK(tcp_conn_set_r2(st, two, 2) == 0 && tcp_conn_set_r2(st, forever, TCP_R2_FOREVER) == 0,
+	      "R2 set");
+	CHECK(tcp_conn_set_r2(st, reset, 2) == 0 && tcp_conn_set_r2(st, reset, 0) == 0, "R2 put back");
+	CHECK(tcp_conn_set_r2(st, TCPIP_TCP_CONNS, 2) < 0, "no such connection");
+	for (stack_time_ms now = 0; now <= 3600 * 1000; now += 500) {
+		know_peer_at(st, &sent, now);
+		stack_poll(st, now);
+		if (now == 6500)
+			CHECK(tcp_conn_state(st, two) == TCP_SYN_SENT, "R2 2: still trying at 6.5 s");
+		if (now == 7000)
+			CHECK(tcp_conn_state(st, two) == TCP_CLOSED, "R2 2: gave up at 7 s");
+		if (now == 183000)
+			CHECK(tcp_conn_state(st, reset) == TCP_CLOSED, "R2 0: gave up at 183 s");
+	}
+	CHECK(tcp_conn_state(st, forever) == TCP_SYN_SENT, "R2 forever: still trying at 1 h");
+	stack_free(st);
+}
+
+/* What test_r1() hears: the time of each R1 warning and of the give-up. */
+struct r1_log {
+	stack_time_ms now, r1_at, timeout_at;
+	int r1s;
+};
+
+/* stack_event_fn: notes EV_TCP_R1 and EV_TCP_TIMEOUT in the r1_log at ctx. */
+static void note_r1(void *ctx, const struct stack_event *ev)
+{
+	struct r1_log *log = ctx;
+
+	if (ev->kind == EV_TCP_R1) {
+		log->r1s++;
+		log->r1_at = log->now;
+	}
+	if (ev->kind == EV_TCP_TIMEOUT)
+		log->timeout_at = log->now;
+}
+
+/* RFC 9293 3.8.3 (SHLD-9, SHLD-10) and 3.9.1.8 (MUST-47: soft errors reach
+ * the application): data nobody acknowledges is sent again at 1, 3 and 7 s;
+ * the third retransmission warns the application once (EV_TCP_R1, R1 = 3)
+ * while the connection stays open, and only R2 (the eighth unanswered, at
+ * 243 s) ends it. */
+static void test_r1(void)
+{
+	struct r1_log log = {.r1_at = STACK_NO_DEADLINE, .timeout_at = STACK_NO_DEADLINE};
+	struct sent sent;
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_r1, .event_ctx = &log});
+	uint8_t frame[64], data[100] = {0};
+	struct tcp_hdr syn;
+	int conn;
+
+	know_peer(st, &sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+	stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7, syn.seq + 1));
+	CHECK(tcp_write(st, 0, conn, data, sizeof data) == 100, "100 bytes queued");
+	for (log.now = 0; log.now <= 250000; log.now += 500) {
+		know_peer_at(st, &sent, log.now);
+		stack_poll(st, log.now);
+		if (log.now == 6500)
+			CHECK(log.r1s == 0, "no warning after two retransmissions");
+		if (log.now == 7000)
+			CHECK(log.r1s == 1 && tcp_conn_state(st, conn) == TCP_ESTABLISHED,
+			      "warned at the third (7 s), still open");
+	}
+	CHECK(log.r1s == 1 && log.r1_at == 7000, "one warning, at 7 s (%llu)",
+	      (unsigned long long)log.r1_at);
+	CHECK(log.timeout_at == 243000 && tcp_conn_state(st, conn) == TCP_CLOSED,
+	      "gave up at R2, 243 s (%llu)", (unsigned long long)log.timeout_at);
+	stack_free(st);
+}
+
 int main(void)
 {
 	test_siphash();
@@ -375,5 +491,8 @@ int main(void)
 	test_table_full();
 	test_syn_backoff();
 	test_time_wait();
+	test_ttl_and_dscp();
+	test_r2();
+	test_r1();
 	return test_report("test_tcp");
 }

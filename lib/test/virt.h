@@ -33,7 +33,8 @@ int keep_tx(void *ctx, const uint8_t *frame, size_t len);
  * records what it sends into sent (emptied first).  NULL on no memory. */
 struct stack *host(struct sent *sent);
 
-/* host(), with TCP's maximum segment lifetime msl_ms (0: the default). */
-struct stack *host_msl(struct sent *sent, stack_time_ms msl_ms);
+/* host(), with tune's TCP maximum segment lifetime and IPv4 TTL (0: the
+ * defaults) and its event callback; tune may be NULL. */
+struct stack *host_with(struct sent *sent, const struct stack_cfg *tune);
 
 #endif

@@ -112,6 +112,7 @@ struct stack_cfg {
 	uint8_t secret[16];        /* key of the ISN and connection-hash function
 	                            * (siphash.h): random in programs, fixed in tests */
 	stack_time_ms tcp_msl_ms;  /* TIME-WAIT is 2 of these; 0: TCPIP_TCP_MSL_MS */
+	uint8_t ip4_ttl;           /* the TTL of what we send; 0: TCPIP_IP4_TTL */
 };
 
 /* Counters a program shows with -v and a test reads. */

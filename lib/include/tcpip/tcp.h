@@ -17,6 +17,7 @@
 #ifndef TCPIP_TCP_H
 #define TCPIP_TCP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,6 +174,18 @@ int tcp_set_nodelay(struct stack *st, stack_time_ms now, int conn, bool on);
 /* ABORT (RFC 9293 3.10.5): a RST to the peer (in a synchronized state) and
  * the connection is gone.  Returns 0, or -1 if conn is not a connection. */
 int tcp_abort(struct stack *st, stack_time_ms now, int conn);
+
+/* RFC 9293 3.9.1.9 (MUST-48): conn's segments from now on carry dscp (0-63)
+ * in the IPv4 DS field (RFC 2474), ECN bits 0.  Returns 0, or -1 if conn is
+ * not a connection or dscp is out of range. */
+int tcp_conn_set_dscp(struct stack *st, int conn, uint8_t dscp);
+
+/* RFC 9293 3.8.3 (MUST-21): conn gives up after r2 retransmissions without
+ * progress instead of its state's limit (0 puts that back; TCP_R2_FOREVER:
+ * never, for an application that decides itself when to quit).  Returns 0,
+ * or -1 if conn is not a connection. */
+#define TCP_R2_FOREVER UINT_MAX
+int tcp_conn_set_r2(struct stack *st, int conn, unsigned r2);
 
 /* The most connection conn sends in one segment: the peer's MSS option, or
  * 536 without one (MUST-15), capped by our MTU (MUST-16), at least
