@@ -54,7 +54,10 @@ class Agent:
         if verb == "connect" and len(args) == 2:
             sock = socket.socket()                                # STACK: an active open
             sock.setblocking(False)
-            sock.connect_ex((args[0], int(args[1])))
+            code = sock.connect_ex((args[0], int(args[1])))
+            if code not in (0, errno.EINPROGRESS):                # refused before a SYN
+                sock.close()
+                raise OSError(code, "connect refused")
             self.make_current(sock, "connecting")
             return "ok"
         if verb in ("close", "abort") and self.current:
@@ -118,7 +121,10 @@ class Agent:
                 if not line or line.split() == ["quit"]:
                     return
                 if line.split():
-                    say(self.command(line.split()))
+                    try:
+                        say(self.command(line.split()))
+                    except OSError as err:                        # a refused listen or open
+                        say(f"error {err.strerror}")
 
 
 def main():

@@ -472,6 +472,12 @@ def tcp_vectors():
     v = [
         Vec("tcp-syn-closed-port", rfc_closed + "; <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>",
             tcp_seg(), "ok", rst[1], answer=rst[0], linux_answer=rst[0], note=TCP_RST_NOTE),
+        Vec("tcp-syn-ip-options-closed-port",
+            "RFC 9293 3.9.2 (MUST-50: IP options TCP does not use are ignored); " + rfc_closed,
+            bytes(eth() / ip(options=ip_options()) / TCP(sport=40000, dport=CLOSED_PORT, flags="S",
+                                                        seq=1000, window=64240,
+                                                        options=[("MSS", 1460)])),
+            "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
         Vec("tcp-ack-closed-port", rfc_closed + "; <SEQ=SEG.ACK><CTL=RST>",
             tcp_seg(flags="A", ack=5000, options=()), "ok", rst[1], answer=rst[0], linux_answer=rst[0]),
         Vec("tcp-rst-closed-port", rfc_closed + " (a RST is never answered)",

@@ -139,16 +139,18 @@ class Agent:
         return None
 
     def cmd_connect(self, ip, port):
-        """connect IP PORT: a non-blocking connect; its outcome comes as an event."""
+        """connect IP PORT: a non-blocking connect; its outcome comes as an event
+        (an error at once if the kernel refuses before sending a SYN)."""
         address = (socket.inet_ntoa(socket.inet_aton(ip)), port_number(port))
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         code = sock.connect_ex(address)
+        if code not in (0, errno.EINPROGRESS):   # refused before any SYN (a broadcast)
+            sock.close()
+            raise OSError(code, os.strerror(code))
         conn = Conn(sock, connecting=True)
         self.conns[sock.fileno()] = conn
         self.current = conn
-        if code not in (0, errno.EINPROGRESS):
-            self.finish_connect(conn, code)
         return None
 
     def cmd_send(self, count):

@@ -562,11 +562,14 @@ class Flow:
         """A flow whose stack ISN is not known yet."""
         self.peer_port, self.stack_port, self.peer_isn = peer_port, stack_port, peer_isn
         self.stack_isn = None
+        # Where the stack's segments may go: the peer, and any address an
+        # `app connect` named, so a SYN sent where it must not go is seen.
+        self.dsts = {PEER_IP}
         self.ip_id = 0
 
     def has(self, pkt):
         """True if Packet `pkt` is a segment of this flow sent by the stack."""
-        return (pkt is not None and pkt.src == STACK_IP and pkt.dst == PEER_IP
+        return (pkt is not None and pkt.src == STACK_IP and pkt.dst in self.dsts
                 and pkt.dport == self.peer_port
                 and self.stack_port in (None, pkt.sport))
 
@@ -1241,13 +1244,18 @@ class Run:
         self.say(f"{line.time:8.3f} <  {format_segment(line.rest)}")
 
     def run_app(self, line, _next_time):
-        """An `app` line: the application command at TIME must be answered ok.
-        `connect IP PORT` goes to the peer's port of this run."""
+        """An `app` line: the application command at TIME must be answered ok,
+        or refused if the line ends `-> error`.  `connect IP PORT` goes to the
+        peer's port of this run."""
         words = list(line.rest)
+        refuse = words[-2:] == ["->", "error"]
+        if refuse:
+            words = words[:-2]
         if words[0] == "connect":
             if len(words) != 3 or words[2] != "PORT":
                 raise ValueError("write app connect IP PORT (the word PORT)")
             words[2] = str(self.flow.peer_port)
+            self.flow.dsts.add(words[1])
         if words[0] == "listen" and len(words) == 2:
             self.flow.stack_port = port_number(words[1])
         if words[0] == "send" and len(words) == 2:
@@ -1255,7 +1263,7 @@ class Run:
         self.driver.wait_until(line.time)
         answer = self.driver.app(" ".join(words))
         self.say(f"{line.time:8.3f} app {' '.join(words)} -> {answer}")
-        if answer != "ok":
+        if answer.startswith("error") != refuse:
             raise Failed(f"line {line.lineno}: the agent answered {answer!r}",
                          [self.script.where(line) + ": " + line.text])
 
