@@ -23,7 +23,8 @@ import sys
 import time
 
 FAILURES = {errno.ECONNREFUSED: "refused", errno.ETIMEDOUT: "timeout",
-            errno.ECONNRESET: "reset"}
+            errno.ECONNRESET: "reset", errno.EHOSTUNREACH: "unreachable",
+            errno.ENETUNREACH: "unreachable"}
 
 
 def say(line):

@@ -66,7 +66,7 @@ static void event_tcp_text(const struct stack_event *ev, const char *addr, char 
 {
 	static const char *const what[] = {
 		[EV_TCP_ACCEPTED] = "accepted", [EV_TCP_CONNECTED] = "connected",
-		[EV_TCP_REFUSED] = "refused (reset by the peer)",
+		[EV_TCP_REFUSED] = "refused (a reset, or ICMP port or protocol unreachable)",
 		[EV_TCP_TIMEOUT] = "timed out (no answer to our retransmissions)",
 		[EV_TCP_RESET] = "reset by the peer", [EV_TCP_EOF] = "peer sent FIN (end of its data)",
 		[EV_TCP_READABLE] = "data to read", [EV_TCP_WRITABLE] = "room to write",
@@ -88,6 +88,10 @@ static void event_tcp_text(const struct stack_event *ev, const char *addr, char 
 		break;
 	case EV_TCP_DROPPED:
 		snprintf(out + at, cap - at, "segment dropped (%s)", ev->why);
+		break;
+	case EV_TCP_ICMP:
+		snprintf(out + at, cap - at, "ICMP error type %u code %u (soft: the connection stays)",
+			 ev->icmp_type, ev->icmp_code);
 		break;
 	default:
 		snprintf(out + at, cap - at, "%s",

@@ -169,6 +169,13 @@ enum drop_reason icmp_input(struct stack *st, stack_time_ms now, const struct ip
 void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
 	       const struct tcp_hdr *seg, const uint8_t *text, size_t text_len);
 
+/* An ICMP error (type, code) about the TCP segment to remote_addr whose
+ * first 8 bytes are quote[0..8) (RFC 9293 3.9.2.2): a hard one refuses an
+ * open, a soft one is reported (EV_TCP_ICMP) and the connection stays.
+ * The verdict names why it was ignored, if it was. */
+enum drop_reason tcp_icmp_error(struct stack *st, uint32_t remote_addr, const uint8_t *quote,
+				uint8_t type, uint8_t code);
+
 /* Runs the TCP timers due at now; the earliest one still pending. */
 void tcp_poll(struct stack *st, stack_time_ms now);
 stack_time_ms tcp_next_deadline(const struct stack *st);

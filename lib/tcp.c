@@ -173,12 +173,19 @@ struct tcp_tcb *tcp_tcb_new(struct stack *st, stack_time_ms now, uint32_t remote
 	return NULL;
 }
 
+/* The event of kind about tcb, its other fields zero. */
+static struct stack_event tcp_event_of(const struct stack *st, const struct tcp_tcb *tcb,
+				       enum stack_event_kind kind)
+{
+	return (struct stack_event){.kind = kind, .addr = tcb->remote_addr,
+				    .target = st->cfg.ip4_addr, .conn = (int)(tcb - st->tcb),
+				    .port = tcb->remote_port, .local_port = tcb->local_port,
+				    .state = (int)tcb->state};
+}
+
 void tcp_emit_event(struct stack *st, const struct tcp_tcb *tcb, enum stack_event_kind kind)
 {
-	struct stack_event ev = {.kind = kind, .addr = tcb->remote_addr,
-				 .target = st->cfg.ip4_addr, .conn = (int)(tcb - st->tcb),
-				 .port = tcb->remote_port, .local_port = tcb->local_port,
-				 .state = (int)tcb->state};
+	struct stack_event ev = tcp_event_of(st, tcb, kind);
 
 	stack_emit(st, &ev);
 }
@@ -369,6 +376,40 @@ static void tcp_give_up(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb
 	if (tcb->state == TCP_SYN_SENT || tcb->state == TCP_SYN_RECEIVED)
 		return tcp_set_state(st, tcb, TCP_CLOSED);
 	tcp_reset_conn(st, now, tcb, "retransmissions gave up");
+}
+
+enum drop_reason tcp_icmp_error(struct stack *st, uint32_t remote_addr, const uint8_t *quote,
+				uint8_t type, uint8_t code)
+{
+	struct tcp_tcb *tcb = tcp_lookup(st, remote_addr, get_be16(quote + 2), get_be16(quote));
+	uint32_t seq = get_be32(quote + 4);
+	struct stack_event ev;
+
+	if (!tcb)
+		return DROP_TCP_ICMP_NO_CONNECTION;
+	/* RFC 5927 4.1: believe only an error about a segment in flight, which
+	 * a blind attacker has to guess. */
+	if (seq_lt(seq, tcb->snd_una) || !seq_lt(seq, tcb->snd_nxt))
+		return DROP_TCP_ICMP_BAD_SEQ;
+	/* RFC 9293 3.9.2.2: protocol and port unreachable (codes 2, 3) are
+	 * hard errors, and an open they answer is refused (SHLD-26).  Once
+	 * synchronized we take them as soft, as RFC 5927 section 6 advises
+	 * and Linux does.  Code 4 (fragmentation needed) is path MTU
+	 * discovery's (RFC 1191), not a failure: soft too. */
+	if (type == 3 && (code == 2 || code == 3) &&
+	    (tcb->state == TCP_SYN_SENT || tcb->state == TCP_SYN_RECEIVED)) {
+		if (tcb->state == TCP_SYN_SENT || tcb->listener == TCP_NO_LISTENER)
+			tcp_emit_event(st, tcb, EV_TCP_REFUSED);
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		return DROP_NONE;
+	}
+	/* Soft: the connection stays (MUST-56), the application is told
+	 * (SHLD-25, MUST-47). */
+	ev = tcp_event_of(st, tcb, EV_TCP_ICMP);
+	ev.icmp_type = type;
+	ev.icmp_code = code;
+	stack_emit(st, &ev);
+	return DROP_NONE;
 }
 
 /* tcb's timer fired: TIME-WAIT ends, or RFC 6298 5.4-5.6: retransmit and

@@ -529,6 +529,70 @@ def tcp_vectors():
     return v
 
 
+ICMP_RFC = "RFC 9293 3.9.2.2 (MUST-54: to the connection the quoted segment belongs to)"
+ICMP_TYPES = {(3, 1): ("InDestUnreachs", "host-unreachable"), (3, 3): ("InDestUnreachs", "port-unreachable"),
+              (11, 0): ("InTimeExcds", "time-exceeded"), (12, 0): ("InParmProbs", "parameter-problem")}
+
+
+def our_segment_head(ihl_words=5, src=TARGET_IP, proto=6):
+    """What an ICMP error quotes of a segment we sent, 192.0.2.2:8080 to
+    192.0.2.1:40000 (seq 1000): its IPv4 header and first 8 bytes."""
+    options = [IPOption_NOP()] * ((ihl_words - 5) * 4)
+    head = bytes(IP(src=src, dst=PEER_IP, id=0x2a2a, flags="DF", ttl=64, proto=proto, options=options) /
+                 TCP(sport=8080, dport=40000, flags="S", seq=1000, window=64240))
+    return head[:ihl_words * 4 + 8]
+
+
+def icmp_error(itype, code, quote):
+    """A frame from the peer: ICMP error (itype, code), unused word 0, then quote."""
+    return bytes(eth() / ip(flags=0) / ICMP(type=itype, code=code, id=0, seq=0) / Raw(quote))
+
+
+def tcp_icmp_vectors():
+    """ICMP errors about TCP segments (chapter 7): each kind goes to TCP, which
+    finds no connection here; a source quench is discarded; the quote is
+    checked, and cut at every byte."""
+    head = our_segment_head()
+    bent_version = bytes([0x65]) + head[1:]
+    bent_ihl = bytes([0x44]) + head[1:]
+    unreach = "Icmp.InDestUnreachs Icmp.InErrors"
+    v = [Vec(f"tcp-icmp-{name}-no-connection", ICMP_RFC, icmp_error(t, c, head), "tcp_icmp_no_connection",
+             f"Icmp.{counter} Icmp.InErrors", answer="none", linux_answer="none",
+             note="Linux counts an error about no socket as an ICMP input error (tcp_v4_err)")
+         for (t, c), (counter, name) in ICMP_TYPES.items()]
+    v += [
+        Vec("tcp-icmp-source-quench", "RFC 9293 3.9.2.2 (MUST-55: silently discard); RFC 6633",
+            icmp_error(4, 0, head), "icmp_source_quench", "Icmp.InSrcQuenchs", answer="none",
+            linux_answer="none"),
+        Vec("tcp-icmp-quote-with-options", ICMP_RFC + " (the quoted header's options are skipped by IHL)",
+            icmp_error(3, 1, our_segment_head(ihl_words=6)), "tcp_icmp_no_connection", unreach,
+            answer="none", linux_answer="none"),
+        Vec("tcp-icmp-quote-udp", "RFC 1122 3.2.2 (to the quoted protocol: UDP keeps no state to tell)",
+            icmp_error(3, 3, our_segment_head(proto=17)), "ok", unreach, answer="none", linux_answer="none"),
+        Vec("tcp-icmp-quote-not-ours", "RFC 1122 3.2.2 (about a datagram we sent)",
+            icmp_error(3, 1, our_segment_head(src="192.0.2.3")), "icmp_error_not_ours", unreach,
+            answer="none", linux_answer="none"),
+        Vec("tcp-icmp-quote-version-6", "RFC 792 (the quote is the datagram's IPv4 header)",
+            icmp_error(3, 1, bent_version), "icmp_error_bad_quote", unreach, answer="none",
+            linux_answer="none"),
+        Vec("tcp-icmp-quote-ihl-4", "RFC 792; RFC 791 3.1 (IHL at least 5)",
+            icmp_error(3, 1, bent_ihl), "icmp_error_bad_quote", unreach, answer="none",
+            linux_answer="none"),
+    ]
+    for cut in range(len(head)):
+        v.append(Vec(f"tcp-icmp-quote-cut-at-{cut}",
+                     "RFC 792 (the IPv4 header and 64 bits of data, cut at every byte)",
+                     icmp_error(3, 1, head[:cut]), "icmp_error_truncated", unreach, answer="none",
+                     linux_answer="none"))
+    with_options = our_segment_head(ihl_words=6)
+    for cut in range(20, len(with_options)):
+        v.append(Vec(f"tcp-icmp-quote-options-cut-at-{cut}",
+                     "RFC 792 (IHL 6: the options and 64 bits of data, cut at every byte)",
+                     icmp_error(3, 1, with_options[:cut]), "icmp_error_truncated", unreach,
+                     answer="none", linux_answer="none"))
+    return v
+
+
 def truncated_tcp(tcp):
     """The SYN's first 12 TCP bytes, with the IPv4 total length fixed to match."""
     frame = bytearray(tcp[:14 + 20 + 12])
@@ -563,7 +627,8 @@ def main():
         "l4.vec": ("ICMP, UDP and TCP checksums and lengths (chapter 3)", l4_vectors()),
         "arp.vec": ("ARP: RFC 826's rules and a host's answers (chapter 4)", arp_vectors()),
         "icmp.vec": ("ICMP echo and a host's answers (chapter 5)", icmp_vectors()),
-        "tcp.vec": ("TCP header and option rules, and a closed port's resets (chapter 6)", tcp_vectors()),
+        "tcp.vec": ("TCP header and option rules, and a closed port's resets (chapter 6); ICMP errors "
+                    "about TCP segments (chapter 7)", tcp_vectors() + tcp_icmp_vectors()),
     }
     for name, (title, vectors) in files.items():
         write(out_dir, name, HEADER.format(title=title), vectors)

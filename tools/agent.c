@@ -55,6 +55,13 @@ static void agent_say(const char *text)
 	fflush(stdout);
 }
 
+/* Says "icmp TYPE CODE": a soft ICMP error about the current connection. */
+static void agent_icmp(const struct stack_event *ev)
+{
+	printf("icmp %u %u\n", ev->icmp_type, ev->icmp_code);
+	fflush(stdout);
+}
+
 /* stack_event_fn: the events the protocol reports; with -v, every event on
  * stderr too. */
 static void agent_event(void *ctx, const struct stack_event *ev)
@@ -78,6 +85,7 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 	case EV_TCP_REFUSED: agent_say("refused"); break;
 	case EV_TCP_TIMEOUT: agent_say("timeout"); break;
 	case EV_TCP_RESET: agent_say("reset"); break;
+	case EV_TCP_ICMP: agent_icmp(ev); break;
 	default: break; /* eof is said by agent_pump(), once the bytes before it are read */
 	}
 }

@@ -195,14 +195,26 @@ def read_requirements():
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def item_name(item):
+    """The outcome name of a covered_by item (a vector's or a script's)."""
+    return item.split(":", 1)[1] if item.startswith("frames/") else item[len("scripts/"):]
+
+
+def on_own_lines(outcome):
+    """True if a script outcome was judged by lines of its target's own: the
+    script says Linux differs, or tags lines for one target."""
+    script = outcome.script if outcome else None
+    return bool(script) and (script.linux.startswith("differs")
+                             or any(line.tags is not None for line in script.lines))
+
+
 def item_status(item, by_name, target, c_tests):
     """The status of one covered_by item for target, or None if it is not
     run against target."""
     if item.startswith("lib/test/"):
         program = Path(item.split(":")[0]).stem
         return c_tests.get(program) if target in ("core", "ours") else None
-    name = item.split(":", 1)[1] if item.startswith("frames/") else item[len("scripts/"):]
-    found = by_name.get((name, target))
+    found = by_name.get((item_name(item), target))
     return found.status if found else None
 
 
@@ -223,7 +235,10 @@ def requirement_cell(row, by_name, targets, c_tests):
     passed = sum(s == "PASS" for _, s in ran)
     if not passed:
         return "not applicable: its scripts run on our stack only (their `targets:` say why)"
-    return f"pass ({passed} check{'s' if passed > 1 else ''})"
+    own = sum(on_own_lines(by_name.get((item_name(i), "linux"))) for i in items
+              if targets == ("linux",) and item_status(i, by_name, "linux", c_tests) == "PASS")
+    mine = f", {own} by Linux's own lines (see below)" if own else ""
+    return f"pass ({passed} check{'s' if passed > 1 else ''}{mine})"
 
 
 def requirement_table(outcomes, c_tests):

@@ -41,7 +41,8 @@ MAX_BYTES = 1 << 30          # largest N for send and recv
 CHUNK = 65536                # bytes moved per send()/recv() call
 POLL_SLICE_MS = 1000         # longest single poll() wait
 ERRNO_EVENTS = {errno.ECONNREFUSED: "refused", errno.ETIMEDOUT: "timeout",
-                errno.ECONNRESET: "reset", errno.EPIPE: "reset"}
+                errno.ECONNRESET: "reset", errno.EPIPE: "reset",
+                errno.EHOSTUNREACH: "unreachable", errno.ENETUNREACH: "unreachable"}
 
 
 def pattern(offset, count):

@@ -68,7 +68,8 @@ SEQ_MOD = 1 << 32
 FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, ".": 0x10, "U": 0x20,
              "E": 0x40, "W": 0x80}
 FLAG_ORDER = "FSRP.UEW"      # tcpdump's order: SYN+ACK is "S.", FIN+PSH+ACK "FP."
-EVENT_NAMES = {"accepted", "connected", "refused", "timeout", "reset", "eof", "data", "sent"}
+EVENT_NAMES = {"accepted", "connected", "refused", "timeout", "reset", "eof", "data", "sent",
+               "icmp", "unreachable"}
 ANY = "*"
 
 
@@ -226,8 +227,12 @@ def parse_line(lineno, text, prev):
         rest = words
         if not rest:
             raise ValueError(f"'{kind}' needs a command")
+    elif kind == "icmp":
+        rest = [int(w) for w in words if w.isdigit()]
+        if len(rest) != 2 or len(words) != 2 or max(rest) > 255:
+            raise ValueError("write icmp TYPE CODE (two numbers up to 255)")
     else:
-        raise ValueError(f"unknown kind {kind!r} (expected <, >, app or event)")
+        raise ValueError(f"unknown kind {kind!r} (expected <, >, icmp, app or event)")
     return Line(lineno, text, time_s, tags, kind, rest)
 
 
@@ -419,12 +424,26 @@ def build_frame(sport, dport, seq, ack, flags, win, options, payload, ip_id, bad
     return mac_bytes(STACK_MAC) + mac_bytes(PEER_MAC) + b"\x08\x00" + ip + tcp
 
 
+def build_icmp_error(pkt, icmp_type, code, ip_id):
+    """An Ethernet frame from the peer carrying ICMP error (icmp_type, code)
+    about the stack's segment Packet `pkt`: RFC 792's unused word, then the
+    segment's IPv4 header and first 8 bytes (ports, sequence number) as the
+    stack sent them."""
+    icmp = struct.pack("!BBHI", icmp_type, code, 0, 0) + pkt.head
+    icmp = icmp[:2] + struct.pack("!H", inet_sum(icmp)) + icmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), ip_id & 0xFFFF, 0, 64, 1, 0,
+                     ip_bytes(PEER_IP), ip_bytes(STACK_IP))
+    ip = ip[:10] + struct.pack("!H", inet_sum(ip)) + ip[12:]
+    return mac_bytes(STACK_MAC) + mac_bytes(PEER_MAC) + b"\x08\x00" + ip + icmp
+
+
 class Packet:
     """A TCP/IPv4 segment read off the wire, fields in host order."""
 
     def __init__(self, **fields):
         """Fields: src, dst (dotted), sport, dport, seq, ack, flags, win,
-        options (tuples), payload, cksum_ok (IP and TCP checksums both right)."""
+        options (tuples), payload, cksum_ok (IP and TCP checksums both right),
+        head (the IPv4 header and 8 bytes of TCP, as an ICMP error quotes)."""
         self.__dict__.update(fields)
 
 
@@ -445,7 +464,8 @@ def parse_frame(frame):
     return Packet(src=".".join(map(str, ip[12:16])), dst=".".join(map(str, ip[16:20])),
                   sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win,
                   options=decode_options(tcp[20:tcp_len]), payload=tcp[tcp_len:],
-                  cksum_ok=inet_sum(ip[:ip_len]) == 0 and inet_sum(pseudo + tcp) == 0)
+                  cksum_ok=inet_sum(ip[:ip_len]) == 0 and inet_sum(pseudo + tcp) == 0,
+                  head=ip[:ip_len + 8])
 
 
 def decode_options(raw):
@@ -565,6 +585,7 @@ class Flow:
         # Where the stack's segments may go: the peer, and any address an
         # `app connect` named, so a SYN sent where it must not go is seen.
         self.dsts = {PEER_IP}
+        self.last = None        # the stack's latest segment (a Packet), for icmp lines
         self.ip_id = 0
 
     def has(self, pkt):
@@ -1243,6 +1264,18 @@ class Run:
         self.peer_stream.put(data_offset(line.rest), peer_payload(line.rest))
         self.say(f"{line.time:8.3f} <  {format_segment(line.rest)}")
 
+    def send_icmp(self, line, _next_time):
+        """An `icmp` line: the peer sends ICMP error TYPE CODE at TIME about
+        the stack's latest segment of the flow."""
+        if self.flow.last is None:
+            raise ValueError(f"line {line.lineno}: an icmp line needs a segment of the stack's "
+                             "before it")
+        self.driver.wait_until(line.time)
+        self.flow.ip_id += 1
+        self.driver.inject(build_icmp_error(self.flow.last, *line.rest, self.flow.ip_id))
+        about = format_segment(self.flow.relative(self.flow.last))
+        self.say(f"{line.time:8.3f} <  icmp {line.rest[0]} {line.rest[1]} about {about}")
+
     def run_app(self, line, _next_time):
         """An `app` line: the application command at TIME must be answered ok,
         or refused if the line ends `-> error`.  `connect IP PORT` goes to the
@@ -1282,6 +1315,7 @@ class Run:
         stamp, pkt = got
         self.frame_i += 1
         self.flow.learn(pkt, line.rest)
+        self.flow.last = pkt
         actual = self.flow.relative(pkt)
         want, unsent = self.expected_segment(line.rest)
         diffs = differences(want, actual, pkt) + self.timing(line, stamp)
@@ -1422,7 +1456,8 @@ class Run:
                        side_by_side([("whole", expected, actual)] + diffs)])
 
 
-STEPS = {"<": "send_segment", ">": "expect_segment", "app": "run_app", "event": "expect_event"}
+STEPS = {"<": "send_segment", ">": "expect_segment", "icmp": "send_icmp", "app": "run_app",
+         "event": "expect_event"}
 
 
 def side_by_side(rows):
@@ -1469,7 +1504,7 @@ def finish_run(run, driver):
         code, stderr = driver.stop()
     result.injected = [sent - line.time for (sent, _), line in zip(
         [i for i in driver.injected if not is_arp(i[1])],
-        [l for l in run.script.lines if l.kind == "<" and l.applies(run.target)])]
+        [l for l in run.script.lines if l.kind in ("<", "icmp") and l.applies(run.target)])]
     if driver.stray:
         if result.status != "FAIL":
             result.status, result.reason = "FAIL", "agent protocol: stray lines on stdout"

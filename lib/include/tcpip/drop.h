@@ -70,7 +70,15 @@ enum verdict_class {
 	X(ICMP_BAD_CHECKSUM, "icmp_bad_checksum", CLASS_CHECKSUM, "RFC 792, RFC 1122 3.2.2", \
 	  "ICMP checksum does not verify")                                              \
 	X(ICMP_UNKNOWN_TYPE, "icmp_unknown_type", CLASS_UNSUPPORTED, "RFC 792, RFC 1122 3.2.2", \
-	  "ICMP type not handled (only echo and echo reply)")                          \
+	  "ICMP type not handled (echo, echo reply and the errors to TCP only)")        \
+	X(ICMP_SOURCE_QUENCH, "icmp_source_quench", CLASS_UNSUPPORTED,                  \
+	  "RFC 9293 3.9.2.2 (MUST-55), RFC 6633", "source quench: silently discarded")   \
+	X(ICMP_ERROR_TRUNCATED, "icmp_error_truncated", CLASS_TRUNCATED, "RFC 792, RFC 1122 3.2.2", \
+	  "an ICMP error without the IPv4 header and 8 bytes of what caused it")        \
+	X(ICMP_ERROR_BAD_QUOTE, "icmp_error_bad_quote", CLASS_MALFORMED, "RFC 792, RFC 1122 3.2.2", \
+	  "the header an ICMP error quotes is not IPv4 (version, IHL)")                \
+	X(ICMP_ERROR_NOT_OURS, "icmp_error_not_ours", CLASS_NOT_FOR_US, "RFC 1122 3.2.2", \
+	  "the datagram an ICMP error quotes was not sent from our address")            \
 	X(ICMP_ECHO_BROADCAST, "icmp_echo_broadcast", CLASS_UNSUPPORTED, "RFC 1122 3.2.2.6", \
 	  "echo request to a broadcast address: ignored, as Linux does by default")      \
 	X(UDP_TRUNCATED, "udp_truncated", CLASS_TRUNCATED, "RFC 768",                   \
@@ -90,7 +98,11 @@ enum verdict_class {
 	X(TCP_BAD_OPTION, "tcp_bad_option", CLASS_MALFORMED, "RFC 9293 3.1 (MUST-7)",   \
 	  "an option's length is 0 or 1, or runs past the header")                     \
 	X(TCP_BROADCAST, "tcp_broadcast", CLASS_NOT_FOR_US, "RFC 9293 MUST-57, RFC 1122 4.2.3.10", \
-	  "a segment to a broadcast address")
+	  "a segment to a broadcast address")                                           \
+	X(TCP_ICMP_NO_CONNECTION, "tcp_icmp_no_connection", CLASS_NOT_FOR_US,           \
+	  "RFC 9293 3.9.2.2 (MUST-54)", "an ICMP error about a segment of no connection") \
+	X(TCP_ICMP_BAD_SEQ, "tcp_icmp_bad_seq", CLASS_NOT_FOR_US, "RFC 5927 4.1",        \
+	  "an ICMP error about a sequence number not in flight (SND.UNA..SND.NXT)")
 
 #define TCPIP_DROP_ENUM(sym, name, cls, rfc, what) DROP_##sym,
 enum drop_reason { TCPIP_DROP_REASONS(TCPIP_DROP_ENUM) DROP__COUNT };

@@ -68,7 +68,7 @@ enum stack_event_kind {
 	EV_TCP_STATE,        /* connection conn went from old_state to state */
 	EV_TCP_ACCEPTED,     /* a passive open completed (ESTABLISHED) */
 	EV_TCP_CONNECTED,    /* an active open completed */
-	EV_TCP_REFUSED,      /* an active open was answered by a reset */
+	EV_TCP_REFUSED,      /* an active open was answered by a reset (or ICMP unreachable) */
 	EV_TCP_TIMEOUT,      /* retransmissions gave up: the connection is gone */
 	EV_TCP_RESET,        /* a synchronized connection was reset by the peer */
 	EV_TCP_EOF,          /* the peer's FIN: it sends no more */
@@ -78,6 +78,7 @@ enum stack_event_kind {
 	EV_TCP_READABLE,     /* new bytes are in order, ready for tcp_read() */
 	EV_TCP_WRITABLE,     /* acknowledged bytes left the send buffer */
 	EV_TCP_R1,           /* R1 retransmissions unanswered (RFC 9293 3.8.3) */
+	EV_TCP_ICMP,         /* an ICMP error about conn, which stays open (icmp_type, icmp_code) */
 };
 
 struct stack_event {
@@ -93,6 +94,7 @@ struct stack_event {
 	uint16_t port, local_port;   /* TCP: the peer's port and ours */
 	int old_state;               /* TCP: enum tcp_state before EV_TCP_STATE */
 	const char *why;             /* TCP: a phrase for resets, challenges, drops */
+	uint8_t icmp_type, icmp_code; /* TCP: the ICMP error of EV_TCP_ICMP */
 };
 
 /* Called for each event, when it happens. */
