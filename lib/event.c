@@ -71,6 +71,7 @@ static void event_tcp_text(const struct stack_event *ev, const char *addr, char 
 		[EV_TCP_RESET] = "reset by the peer", [EV_TCP_EOF] = "peer sent FIN (end of its data)",
 		[EV_TCP_READABLE] = "data to read", [EV_TCP_WRITABLE] = "room to write",
 		[EV_TCP_R1] = "3 retransmissions unanswered (R1)",
+		[EV_TCP_URGENT] = "urgent data pending",
 	};
 	int used = snprintf(out, cap, "tcp :%u %s:%u ", ev->local_port, addr, ev->port);
 	size_t at = used < 0 || (size_t)used >= cap ? cap - 1 : (size_t)used;

@@ -77,6 +77,9 @@ struct tcp_tcb {
 	unsigned dupacks;
 	bool recovering;             /* after a fast retransmit, until recover is acked */
 	bool probing;                /* a zero-window probe's byte is out, unacknowledged */
+	/* Urgent data (RFC 9293 3.8.5): each pointer names the octet after it. */
+	bool snd_urgent, rcv_urgent; /* SND.UP, RCV.UP set */
+	uint32_t snd_up, rcv_up;
 	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
 	unsigned rtx_lost_at;        /* dupacks that say the last repair was lost */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
@@ -252,6 +255,10 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
  * acknowledged now or delayed.  True if RCV.NXT moved. */
 bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
 		      const uint8_t *text, uint32_t len);
+
+/* RFC 9293 3.10.7.4, sixth: hdr's urgent pointer, if URG is set, moves
+ * RCV.UP on and tells the application (EV_TCP_URGENT). */
+void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr);
 
 /* Sends the delayed ACK if its time has come. */
 void tcp_delack_poll(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);

@@ -260,6 +260,12 @@ int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint
 		hdr.opts.has_mss = true;
 		hdr.opts.mss = TCPIP_MTU - 40;
 	}
+	/* RFC 9293 3.8.5: every segment before SND.UP says where the urgent
+	 * data ends (MUST-62), as far as 16 bits reach (MUST-31: any length). */
+	if (tcb->snd_urgent && seq_lt(seq, tcb->snd_up) && !(flags & (TCP_SYN | TCP_RST))) {
+		hdr.flags |= TCP_URG;
+		hdr.urg = tcb->snd_up - seq > UINT16_MAX ? UINT16_MAX : (uint16_t)(tcb->snd_up - seq);
+	}
 	return tcp_output_segment(st, now, tcb->remote_addr, tcb->tos, &hdr, text, len);
 }
 

@@ -151,6 +151,7 @@ static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 	uint32_t usable = tcb->snd_wnd > in_flight ? tcb->snd_wnd - in_flight : 0;
 	uint32_t room = cap > pipe ? cap - pipe : 0;
 	uint32_t len = unsent < tcb->snd_mss ? unsent : tcb->snd_mss;
+	bool urgent = tcb->snd_urgent && seq_lt(tcb->snd_nxt, tcb->snd_up);
 
 	if (usable > room)
 		usable = room;
@@ -161,8 +162,9 @@ static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 		return len;
 	if (len < unsent) /* the window cuts it short: only if it is worth it */
 		return len >= tcb->max_snd_wnd / 2 ? len : 0;
-	/* The last bytes queued: Nagle waits for the ACK of what is in flight. */
-	return in_flight == 0 || tcb->nodelay ? len : 0;
+	/* The last bytes queued: Nagle waits for the ACK of what is in flight,
+	 * unless they are urgent (urgent data goes at once, as BSD's). */
+	return in_flight == 0 || tcb->nodelay || urgent ? len : 0;
 }
 
 /* True in the states where our side may still send data or a FIN: after a
@@ -280,6 +282,8 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 	}
 	tcb->snd_una = ack;
 	tcb->snd_len -= data;
+	if (tcb->snd_urgent && !seq_lt(ack, tcb->snd_up))
+		tcb->snd_urgent = false;         /* the urgent data is acknowledged */
 	tcb->retries = 0;
 	tcb->probing = false;
 	/* RFC 6582 3.2 (NewReno's rule for loss): an ACK that covers only part
@@ -454,7 +458,10 @@ static struct tcp_tcb *tcp_open_conn(struct stack *st, int conn)
 	return &st->tcb[conn];
 }
 
-long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *data, size_t len)
+/* tcp_write() and tcp_write_urgent(): queues what fits, SND.UP after it if
+ * urgent, and sends what may go now. */
+static long tcp_write_data(struct stack *st, stack_time_ms now, int conn, const uint8_t *data,
+			   size_t len, bool urgent)
 {
 	struct tcp_tcb *tcb = tcp_open_conn(st, conn);
 	uint32_t room, take;
@@ -466,8 +473,31 @@ long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *dat
 	take = len < room ? (uint32_t)len : room;
 	tcp_ring_write(tcb->snd_buf, TCP_SND_MASK, tcp_data_seq(tcb) + tcb->snd_len, data, take);
 	tcb->snd_len += take;
+	if (urgent && take > 0) {                /* RFC 9293 3.10.2: SND.UP <- SND.NXT */
+		tcb->snd_urgent = true;
+		tcb->snd_up = tcp_data_seq(tcb) + tcb->snd_len;
+	}
 	tcp_output(st, now, tcb);
 	return take;
+}
+
+long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *data, size_t len)
+{
+	return tcp_write_data(st, now, conn, data, len, false);
+}
+
+long tcp_write_urgent(struct stack *st, stack_time_ms now, int conn, const uint8_t *data,
+		      size_t len)
+{
+	return tcp_write_data(st, now, conn, data, len, true);
+}
+
+/* The sequence number of the next byte tcp_read() gives: the unread bytes
+ * end at RCV.NXT, or at the FIN's number once the FIN (which RCV.NXT
+ * counts) has come. */
+static uint32_t tcp_read_seq(const struct tcp_tcb *tcb)
+{
+	return (tcb->rcv_fin ? tcb->rcv_fin_seq : tcb->rcv_nxt) - tcb->rcv_len;
 }
 
 long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_t cap)
@@ -478,11 +508,10 @@ long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_
 	if (!tcb)
 		return -1;
 	take = cap < tcb->rcv_len ? (uint32_t)cap : tcb->rcv_len;
-	/* The unread bytes end where the data ends: RCV.NXT, or the FIN's
-	 * sequence number once the FIN (which RCV.NXT counts) has come. */
-	tcp_ring_read(tcb->rcv_buf, TCP_RCV_MASK,
-		      (tcb->rcv_fin ? tcb->rcv_fin_seq : tcb->rcv_nxt) - tcb->rcv_len, buf, take);
+	tcp_ring_read(tcb->rcv_buf, TCP_RCV_MASK, tcp_read_seq(tcb), buf, take);
 	tcb->rcv_len -= take;
+	if (tcb->rcv_urgent && !seq_gt(tcb->rcv_up, tcp_read_seq(tcb)))
+		tcb->rcv_urgent = false;         /* all urgent data read: out of urgent mode */
 	/* A window update when reading opened a useful step (RFC 9293 3.8.6.2.2). */
 	before = tcb->rcv_adv;
 	if (take > 0 && tcb->state != TCP_SYN_RECEIVED) {
@@ -518,6 +547,36 @@ bool tcp_peer_done(const struct stack *st, int conn)
 		return true;
 	tcb = &st->tcb[conn];
 	return tcb->state == TCP_CLOSED || (tcb->rcv_fin && tcb->rcv_len == 0);
+}
+
+size_t tcp_urgent_pending(const struct stack *st, int conn)
+{
+	const struct tcp_tcb *tcb;
+
+	if (conn < 0 || conn >= TCPIP_TCP_CONNS)
+		return 0;
+	tcb = &st->tcb[conn];
+	if (tcb->state == TCP_CLOSED || !tcb->rcv_urgent || !seq_gt(tcb->rcv_up, tcp_read_seq(tcb)))
+		return 0;
+	return tcb->rcv_up - tcp_read_seq(tcb);
+}
+
+void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr)
+{
+	uint32_t up = hdr->seq + hdr->urg;
+
+	/* RFC 9293 3.10.7.4, sixth: only while the peer may still send. */
+	if (!(hdr->flags & TCP_URG) || (tcb->state != TCP_ESTABLISHED &&
+					tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2))
+		return;
+	/* RCV.UP <- max(RCV.UP, SEG.UP); the application hears when it is new
+	 * or moves on past what it has read (MUST-32). */
+	if (tcb->rcv_urgent && !seq_gt(up, tcb->rcv_up))
+		return;
+	tcb->rcv_urgent = true;
+	tcb->rcv_up = up;
+	if (seq_gt(up, tcp_read_seq(tcb)))
+		tcp_emit_event(st, tcb, EV_TCP_URGENT);
 }
 
 int tcp_set_nodelay(struct stack *st, stack_time_ms now, int conn, bool on)

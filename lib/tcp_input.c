@@ -5,9 +5,9 @@
  *
  * RFC 5961 hardens two of them: a RST must hit RCV.NXT exactly, and a SYN in
  * a synchronized state, to be acted on; otherwise a challenge ACK goes back.
- * Text is handed to tcp_data.c.  Limits: text on a SYN is not taken (the
- * peer sends it again); the security check and urgent data are not
- * supported, and said so where the RFC puts them.
+ * Text and the urgent pointer are handed to tcp_data.c.  Limits: text on
+ * a SYN is not taken (the peer sends it again); the security check is not
+ * supported, and said so where the RFC puts it.
  */
 #include "stack_impl.h"
 
@@ -337,6 +337,8 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	if (!tcp_acceptable(tcb, seg)) {          /* first: sequence number */
 		if (hdr->flags & TCP_RST)
 			return tcp_dropped(st, tcb, seg, "RST outside the window");
+		if (tcb->rcv_wnd == 0 && hdr->seq == tcb->rcv_nxt)
+			tcp_urg_input(st, tcb, hdr);    /* MUST-66: URG counts at a zero window */
 		tcp_send_ack(st, now, tcb);
 		return tcp_dropped(st, tcb, seg, "outside the window");
 	}
@@ -360,7 +362,7 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	}
 	if (!tcp_ack_input(st, now, tcb, seg))
 		return;
-	/* sixth: URG is not supported; the urgent pointer is ignored. */
+	tcp_urg_input(st, tcb, hdr);              /* sixth: URG */
 	if (!tcp_text_input(st, now, tcb, seg))   /* seventh: text */
 		return;
 	if (!(hdr->flags & TCP_FIN)) {            /* eighth: FIN */

@@ -37,6 +37,7 @@ struct agent {
 	char line[AGENT_LINE_MAX];
 	size_t line_len;
 	uint64_t send_total, send_done;   /* a send in progress: bytes asked, taken */
+	bool send_urgent;                 /* ... and it is urgent data */
 	uint64_t recv_goal, recv_count;   /* a recv in progress: bytes asked, read */
 	struct sha256 recv_hash;
 	bool eof_said;                    /* "eof" was said for the current connection */
@@ -86,6 +87,7 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 	case EV_TCP_TIMEOUT: agent_say("timeout"); break;
 	case EV_TCP_RESET: agent_say("reset"); break;
 	case EV_TCP_ICMP: agent_icmp(ev); break;
+	case EV_TCP_URGENT: agent_say("urgent"); break;
 	default: break; /* eof is said by agent_pump(), once the bytes before it are read */
 	}
 }
@@ -102,7 +104,8 @@ static void agent_pump_send(struct agent *ag)
 
 		for (size_t i = 0; i < len; i++)
 			chunk[i] = (uint8_t)(ag->send_done + i);
-		took = tcp_write(ag->st, agent_now(ag), ag->conn, chunk, len);
+		took = (ag->send_urgent ? tcp_write_urgent : tcp_write)(ag->st, agent_now(ag), ag->conn,
+									 chunk, len);
 		if (took <= 0) {
 			if (took < 0) { /* the connection cannot send any more */
 				agent_say("error send: the connection cannot send");
@@ -168,21 +171,23 @@ static void agent_pump(struct agent *ag)
 	agent_pump_recv(ag);
 }
 
-/* send N, recv N: start one (only one of each at a time). */
+/* send N, urgent N, recv N: start one (only one send and one recv at a
+ * time); urgent sends urgent data. */
 static const char *agent_data(struct agent *ag, const char *verb, const char *arg)
 {
 	char *end;
 	unsigned long long count = arg ? strtoull(arg, &end, 10) : 0;
 
 	if (!arg || *end != '\0' || count == 0)
-		return "error send and recv want a byte count";
+		return "error send, urgent and recv want a byte count";
 	if (ag->conn < 0)
 		return "error no connection";
-	if (verb[0] == 's') {
+	if (verb[0] != 'r') {
 		if (ag->send_total > 0)
 			return "error a send is still in progress";
 		ag->send_total = count;
 		ag->send_done = 0;
+		ag->send_urgent = verb[0] == 'u';
 	} else {
 		if (ag->recv_goal > 0)
 			return "error a recv is still in progress";
@@ -297,7 +302,7 @@ static const char *agent_command(struct agent *ag, char *line)
 		return agent_time(ag, arg);
 	if (ag->virtual_time && strcmp(verb, "frame") == 0)
 		return agent_frame(ag, arg);
-	if (!strcmp(verb, "send") || !strcmp(verb, "recv"))
+	if (!strcmp(verb, "send") || !strcmp(verb, "urgent") || !strcmp(verb, "recv"))
 		return agent_data(ag, verb, arg);
 	if (strcmp(verb, "shutdown") == 0)
 		return tcp_shutdown(ag->st, agent_now(ag), ag->conn) < 0 ? "error cannot shut down"

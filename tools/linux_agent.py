@@ -9,10 +9,10 @@ each at once with "ok" or "error TEXT", and reports what happens later as
 event lines on stdout.  One poll() loop serves stdin and every socket; all
 sockets are non-blocking.
 
-    commands: listen PORT | connect IP PORT | send N | recv N | shutdown |
-              close | abort | nodelay on|off | quit
-    events:   accepted IP PORT | connected | refused | timeout | reset | eof |
-              data N HEX8 | sent N
+    commands: listen PORT | connect IP PORT | send N | urgent N | recv N |
+              shutdown | close | abort | nodelay on|off | quit
+    events:   accepted IP PORT | connected | refused | timeout | unreachable |
+              reset | eof | urgent | data N HEX8 | sent N
 
 The "current" connection is the latest accepted or connected one (a connect
 in progress is current at once, so close and abort reach it).  eof and reset
@@ -25,9 +25,11 @@ It exits 0 on quit or end of input, closing every socket (a plain close).
 Usage: linux_agent.py [-i IFACE] [--max-seconds S]
 """
 import errno
+import fcntl
 import hashlib
 import os
 import select
+import signal
 import socket
 import struct
 import sys
@@ -68,6 +70,7 @@ class Conn:
         self.data_waiting = False   # MSG_PEEK saw bytes that no recv has taken yet
         self.out = b""              # bytes of send commands not yet accepted by the kernel
         self.out_total = 0          # size of the send command being carried out
+        self.out_urgent = False     # ... and they are urgent data (MSG_OOB)
         self.recv_goal = 0          # bytes the current recv command still wants
         self.recv_count = 0         # bytes read for it so far
         self.recv_hash = hashlib.sha256()
@@ -96,6 +99,7 @@ class Agent:
         self.conns = {}       # fd -> Conn
         self.current = None
         self.quit = False
+        self.urgent_fd = None  # SIGURG's wakeup pipe, once watch_urgent() ran
 
     def say(self, text):
         """Writes one protocol line and flushes it."""
@@ -145,6 +149,7 @@ class Agent:
         address = (socket.inet_ntoa(socket.inet_aton(ip)), port_number(port))
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
+        own_urgent(sock)
         code = sock.connect_ex(address)
         if code not in (0, errno.EINPROGRESS):   # refused before any SYN (a broadcast)
             sock.close()
@@ -162,6 +167,15 @@ class Agent:
         conn.out, conn.out_total = pattern(0, count), count
         self.flush_out(conn)
         return None
+
+    def cmd_urgent(self, count):
+        """urgent N: as send, but urgent data (MSG_OOB: the urgent pointer
+        after its last byte, RFC 9293 3.8.5)."""
+        error = self.cmd_send(count)
+        if error is None and self.current.out:
+            self.current.out_urgent = True
+            self.flush_out(self.current)
+        return error
 
     def cmd_recv(self, count):
         """recv N: read until N bytes came ("data N HEX8"), or eof or reset."""
@@ -237,6 +251,7 @@ class Agent:
                 self.say(f"error accept: {os.strerror(err.errno)}")
                 return
             child.setblocking(False)
+            own_urgent(child)
             conn = Conn(child)
             self.conns[child.fileno()] = conn
             self.current = conn
@@ -314,7 +329,7 @@ class Agent:
     def flush_out(self, conn):
         """Hands the kernel what it takes of a send in progress; "sent N" when done."""
         try:
-            taken = conn.sock.send(conn.out[:CHUNK])
+            taken = conn.sock.send(conn.out[:CHUNK], socket.MSG_OOB if conn.out_urgent else 0)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as err:
@@ -323,6 +338,7 @@ class Agent:
             return
         conn.out = conn.out[taken:]
         if not conn.out:
+            conn.out_urgent = False
             self.say(f"sent {conn.out_total}")
 
     # --------------------------------------------------------------- loop
@@ -331,6 +347,8 @@ class Agent:
         """A poll object watching stdin, the listeners and every connection."""
         poller = select.poll()
         poller.register(0, select.POLLIN)
+        if self.urgent_fd is not None:
+            poller.register(self.urgent_fd, select.POLLIN)
         for fd in self.listeners:
             poller.register(fd, select.POLLIN)
         for fd, conn in self.conns.items():
@@ -346,6 +364,8 @@ class Agent:
         for fd, revents in self.poller().poll(timeout_ms):
             if fd == 0:
                 at_eof = not stdin.fill()
+            elif fd == self.urgent_fd:
+                self.on_urgent()
             elif fd in self.listeners:
                 self.on_listener(self.listeners[fd])
             elif fd in self.conns and not self.conns[fd].done:
@@ -356,10 +376,31 @@ class Agent:
             self.command(line)
         self.quit = self.quit or at_eof
 
+    def watch_urgent(self):
+        """The kernel tells a socket's owner of each new urgent pointer by
+        SIGURG (tcp_check_urg); the signal wakes poll() through a pipe."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        os.set_blocking(write_end, False)
+        signal.signal(signal.SIGURG, lambda *_: None)
+        signal.set_wakeup_fd(write_end)
+        self.urgent_fd = read_end
+
+    def on_urgent(self):
+        """Says "urgent" for each SIGURG the pipe holds (current connection only)."""
+        try:
+            signals = os.read(self.urgent_fd, 64)
+        except BlockingIOError:
+            return
+        for _ in range(signals.count(bytes([signal.SIGURG]))):
+            if self.current and not self.current.done:
+                self.say("urgent")
+
     def run(self, max_seconds):
         """Serves stdin and the sockets until quit, end of input, `max_seconds`
         or MAX_TURNS turns; closes everything; returns the exit status."""
         stdin = StdinLines()
+        self.watch_urgent()
         deadline = time.monotonic() + max_seconds
         for _ in range(MAX_TURNS):
             left_ms = int((deadline - time.monotonic()) * 1000)
@@ -390,6 +431,12 @@ class StdinLines:
         """Takes every whole line buffered so far (text, without newlines)."""
         *whole, self.buffer = self.buffer.split(b"\n")
         return [line.decode(errors="replace") for line in whole]
+
+
+def own_urgent(sock):
+    """Urgent data stays inline (RFC 6093), and its SIGURG comes to us."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
+    fcntl.fcntl(sock, fcntl.F_SETOWN, os.getpid())
 
 
 def port_number(text):

@@ -69,7 +69,7 @@ FLAG_BITS = {"F": 0x01, "S": 0x02, "R": 0x04, "P": 0x08, ".": 0x10, "U": 0x20,
              "E": 0x40, "W": 0x80}
 FLAG_ORDER = "FSRP.UEW"      # tcpdump's order: SYN+ACK is "S.", FIN+PSH+ACK "FP."
 EVENT_NAMES = {"accepted", "connected", "refused", "timeout", "reset", "eof", "data", "sent",
-               "icmp", "unreachable"}
+               "icmp", "unreachable", "urgent"}
 ANY = "*"
 
 
@@ -86,7 +86,7 @@ class Segment:
     def __init__(self, flags, seq, end, length):
         """flags: bit mask; seq/end/length: ints or ANY."""
         self.flags, self.seq, self.end, self.length = flags, seq, end, length
-        self.ack = self.win = self.data = None
+        self.ack = self.win = self.data = self.urg = None
         self.options = []     # list of option tuples, or ANY for <*>
         self.bad_cksum = False
 
@@ -294,7 +294,7 @@ def parse_segment_fields(seg, text, direction):
     words = text.split()
     while words:
         key = words.pop(0)
-        if key in ("ack", "win"):
+        if key in ("ack", "win", "urg"):
             setattr(seg, key, number_or_any(words.pop(0)))
         elif key == "data":
             value = words.pop(0)
@@ -303,7 +303,7 @@ def parse_segment_fields(seg, text, direction):
             seg.bad_cksum = True
         else:
             raise ValueError(f"unexpected {key!r}")
-    if direction == "<" and ANY in (seg.ack, seg.win, seg.data):
+    if direction == "<" and ANY in (seg.ack, seg.win, seg.data, seg.urg):
         raise ValueError("'*' only in > lines")
     if seg.data not in (None, ANY) and seg.length not in (ANY, len(seg.data)):
         raise ValueError(f"data has {len(seg.data)} bytes, LEN says {seg.length}")
@@ -407,14 +407,16 @@ def encode_option(opt, their_isn):
     return {"nop": b"\x01", "eol": b"\x00"}.get(name, opt[-1])
 
 
-def build_frame(sport, dport, seq, ack, flags, win, options, payload, ip_id, bad_cksum=False):
+def build_frame(sport, dport, seq, ack, flags, win, options, payload, ip_id, bad_cksum=False,
+                urg=0):
     """An Ethernet frame from the peer (192.0.2.1, 02:..:01) to the stack
     (192.0.2.2, 02:..:02): IPv4 with DF and TTL 64, then TCP with `options`
-    (bytes, a multiple of 4) and `payload`; checksums right unless bad_cksum."""
+    (bytes, a multiple of 4), urgent pointer `urg` and `payload`; checksums
+    right unless bad_cksum."""
     src, dst = ip_bytes(PEER_IP), ip_bytes(STACK_IP)
     offset_words = (20 + len(options)) // 4
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq % SEQ_MOD, ack % SEQ_MOD,
-                      offset_words << 4, flags, win, 0, 0) + options + payload
+                      offset_words << 4, flags, win, 0, urg) + options + payload
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     cksum = inet_sum(pseudo + tcp) ^ (0x0100 if bad_cksum else 0)
     tcp = tcp[:16] + struct.pack("!H", cksum) + tcp[18:]
@@ -441,8 +443,8 @@ class Packet:
     """A TCP/IPv4 segment read off the wire, fields in host order."""
 
     def __init__(self, **fields):
-        """Fields: src, dst (dotted), sport, dport, seq, ack, flags, win,
-        options (tuples), payload, cksum_ok (IP and TCP checksums both right),
+        """Fields: src, dst (dotted), sport, dport, seq, ack, flags, win, urg
+        (the urgent pointer), options (tuples), payload, cksum_ok (IP and TCP checksums both right),
         head (the IPv4 header and 8 bytes of TCP, as an ICMP error quotes)."""
         self.__dict__.update(fields)
 
@@ -457,12 +459,13 @@ def parse_frame(frame):
         return None
     tcp = ip[ip_len:]
     (sport, dport, seq, ack, offset, flags, win) = struct.unpack("!HHIIBBH", tcp[:16])
+    urg = struct.unpack("!H", tcp[18:20])[0]
     tcp_len = (offset >> 4) * 4
     if tcp_len < 20 or tcp_len > len(tcp):
         return None
     pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
     return Packet(src=".".join(map(str, ip[12:16])), dst=".".join(map(str, ip[16:20])),
-                  sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win,
+                  sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win, urg=urg,
                   options=decode_options(tcp[20:tcp_len]), payload=tcp[tcp_len:],
                   cksum_ok=inet_sum(ip[:ip_len]) == 0 and inet_sum(pseudo + tcp) == 0,
                   head=ip[:ip_len + 8])
@@ -556,6 +559,8 @@ def format_segment(seg):
         text += f" ack {seg.ack}"
     if seg.win is not None:
         text += f" win {seg.win}"
+    if seg.urg is not None:
+        text += f" urg {seg.urg}"
     if seg.options:
         text += " " + format_options(seg.options)
     if seg.data is not None:
@@ -625,6 +630,8 @@ class Flow:
         elif pkt.ack:
             seg.ack = pkt.ack  # an ack field without the ACK flag: shown as it is
         seg.win = pkt.win
+        if pkt.flags & FLAG_BITS["U"]:
+            seg.urg = pkt.urg
         seg.options = [("sack", [(signed32(l - self.peer_isn), signed32(r - self.peer_isn))
                                  for l, r in o[1]]) if o[0] == "sack" else o
                        for o in pkt.options]
@@ -642,7 +649,7 @@ class Flow:
         win = DEFAULT_PEER_WIN if seg.win is None else seg.win
         return build_frame(self.peer_port, self.stack_port, self.peer_abs(seg.seq), ack,
                            seg.flags, win, encode_options(seg.options, isn), payload,
-                           self.ip_id, seg.bad_cksum)
+                           self.ip_id, seg.bad_cksum, seg.urg or 0)
 
 
 def pattern(count, offset=0):
@@ -736,7 +743,7 @@ def differences(expected, actual, pkt):
     out = []
     if expected.flags != actual.flags:
         out.append(("flags", format_flags(expected.flags), format_flags(actual.flags)))
-    for field in ("seq", "length", "ack", "win"):
+    for field in ("seq", "length", "ack", "win", "urg"):
         want, got = getattr(expected, field), getattr(actual, field)
         if want not in (None, ANY) and want != got:
             out.append((field, str(want), str(got)))
@@ -1291,7 +1298,7 @@ class Run:
             self.flow.dsts.add(words[1])
         if words[0] == "listen" and len(words) == 2:
             self.flow.stack_port = port_number(words[1])
-        if words[0] == "send" and len(words) == 2:
+        if words[0] in ("send", "urgent") and len(words) == 2:
             self.stack_stream.add(int(words[1]))
         self.driver.wait_until(line.time)
         answer = self.driver.app(" ".join(words))

@@ -141,26 +141,37 @@ static void test_emit_parse(void)
 	CHECK(tcp_emit(&out, buf, len - 1) == 0, "refuses a short buffer");
 }
 
-/* Writes an Ethernet+IPv4+TCP frame from the peer into frame, with an MSS
- * option of mss (none when 0); its length. */
-static size_t tcp_frame_mss(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
-			    uint32_t seq, uint32_t ack, uint16_t mss)
+/* Writes an Ethernet+IPv4+TCP frame from the peer into frame: header tcp
+ * (window 64240), then text_len zero bytes of text; its length.  frame
+ * holds TCPIP_FRAME_MAX bytes if text_len is not 0. */
+static size_t tcp_frame_hdr(uint8_t *frame, struct tcp_hdr tcp, uint16_t text_len)
 {
 	struct eth_hdr eth = {.type = ETHERTYPE_IPV4};
-	struct tcp_hdr tcp = {.sport = sport, .dport = dport, .seq = seq, .ack = ack,
-			      .flags = flags, .win = 64240, .opts = {.has_mss = mss != 0, .mss = mss}};
-	uint16_t seg_len = (uint16_t)tcp_len(&tcp);
+	uint16_t hdr_len = (uint16_t)tcp_len(&tcp), seg_len = (uint16_t)(hdr_len + text_len);
 	struct ip4_hdr ip = {.ttl = 64, .proto = IPPROTO_NUM_TCP, .src = PEER, .dst = OURS,
 			     .total_len = (uint16_t)(20 + seg_len)};
 	uint8_t *seg = frame + 14 + 20;
 
+	tcp.win = 64240;
 	memcpy(eth.dst, our_mac, 6);
 	memcpy(eth.src, peer_mac, 6);
 	eth_emit(&eth, frame, 14);
 	ip4_emit(&ip, frame + 14, 20);
-	tcp_emit(&tcp, seg, seg_len);
+	tcp_emit(&tcp, seg, hdr_len);
+	memset(seg + hdr_len, 0, text_len);
 	put_be16(seg + 16, cksum_finish(cksum_add(cksum_pseudo4(PEER, OURS, 6, seg_len), seg, seg_len)));
 	return 14 + 20u + seg_len;
+}
+
+/* A frame as tcp_frame_hdr() without text, with an MSS option of mss (none
+ * when 0). */
+static size_t tcp_frame_mss(uint8_t *frame, uint16_t sport, uint16_t dport, uint8_t flags,
+			    uint32_t seq, uint32_t ack, uint16_t mss)
+{
+	return tcp_frame_hdr(frame, (struct tcp_hdr){.sport = sport, .dport = dport, .seq = seq,
+						     .ack = ack, .flags = flags,
+						     .opts = {.has_mss = mss != 0, .mss = mss}},
+			     0);
 }
 
 /* A frame as tcp_frame_mss() with an MSS option of 1460. */
@@ -424,16 +435,18 @@ static void test_r2(void)
 	stack_free(st);
 }
 
-/* What test_r1() hears: the time of each R1 warning and of the give-up. */
-struct r1_log {
+/* What a test hears: R1 warnings (the last one's time), the give-up's
+ * time, urgent-data notices. */
+struct event_log {
 	stack_time_ms now, r1_at, timeout_at;
-	int r1s;
+	int r1s, urgents;
 };
 
-/* stack_event_fn: notes EV_TCP_R1 and EV_TCP_TIMEOUT in the r1_log at ctx. */
-static void note_r1(void *ctx, const struct stack_event *ev)
+/* stack_event_fn: notes EV_TCP_R1, EV_TCP_TIMEOUT and EV_TCP_URGENT in the
+ * event_log at ctx. */
+static void note_event(void *ctx, const struct stack_event *ev)
 {
-	struct r1_log *log = ctx;
+	struct event_log *log = ctx;
 
 	if (ev->kind == EV_TCP_R1) {
 		log->r1s++;
@@ -441,6 +454,7 @@ static void note_r1(void *ctx, const struct stack_event *ev)
 	}
 	if (ev->kind == EV_TCP_TIMEOUT)
 		log->timeout_at = log->now;
+	log->urgents += ev->kind == EV_TCP_URGENT;
 }
 
 /* RFC 9293 3.8.3 (SHLD-9, SHLD-10) and 3.9.1.8 (MUST-47: soft errors reach
@@ -450,9 +464,9 @@ static void note_r1(void *ctx, const struct stack_event *ev)
  * 243 s) ends it. */
 static void test_r1(void)
 {
-	struct r1_log log = {.r1_at = STACK_NO_DEADLINE, .timeout_at = STACK_NO_DEADLINE};
+	struct event_log log = {.r1_at = STACK_NO_DEADLINE, .timeout_at = STACK_NO_DEADLINE};
 	struct sent sent;
-	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_r1, .event_ctx = &log});
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_event, .event_ctx = &log});
 	uint8_t frame[64], data[100] = {0};
 	struct tcp_hdr syn;
 	int conn;
@@ -478,6 +492,71 @@ static void test_r1(void)
 	stack_free(st);
 }
 
+/* RFC 9293 3.8.5, urgent data.  Received: the pointer names the octet after
+ * the urgent data (MUST-62), the application hears of a new pointer once
+ * (MUST-32), and tcp_urgent_pending() counts down as it reads the bytes
+ * inline (MUST-33).  At a zero window the URG of a segment that cannot be
+ * taken still counts (MUST-66).  Sent: a pointer past 16 bits is sent as
+ * 65535 (MUST-31: urgent data of any length), and every segment before the
+ * end of the urgent data carries one. */
+static void test_urgent(void)
+{
+	struct event_log log = {0};
+	struct sent sent;
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_event, .event_ctx = &log});
+	static uint8_t frame[TCPIP_FRAME_MAX], data[TCPIP_TCP_SND_BUF];
+	struct tcp_hdr syn, seg = {.flags = TCP_ACK | TCP_PSH | TCP_URG, .urg = 50};
+	uint32_t seq = 8;
+	int conn;
+
+	know_peer(st, &sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+	stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7, syn.seq + 1));
+	seg.sport = 80;
+	seg.dport = syn.sport;
+	seg.ack = syn.seq + 1;
+	seg.seq = seq;
+	stack_input(st, 10, frame, tcp_frame_hdr(frame, seg, 100));
+	CHECK(log.urgents == 1 && tcp_urgent_pending(st, conn) == 50, "told; 50 urgent bytes (%zu)",
+	      tcp_urgent_pending(st, conn));
+	CHECK(tcp_read(st, 20, conn, data, 30) == 30 && tcp_urgent_pending(st, conn) == 20,
+	      "20 once 30 are read");
+	CHECK(tcp_read(st, 20, conn, data, 70) == 70 && tcp_urgent_pending(st, conn) == 0,
+	      "none once all are read");
+	/* Fill the window, reading nothing; the delayed ACK then offers 0. */
+	seg.flags = TCP_ACK;
+	seq += 100;
+	for (int i = 0; i < 60 && tcp_readable(st, conn) < TCPIP_TCP_RCV_BUF - 1; i++, seq += 1460) {
+		seg.seq = seq;
+		stack_input(st, 30, frame, tcp_frame_hdr(frame, seg, 1460));
+	}
+	stack_poll(st, 300);
+	CHECK(sent_tcp(&sent, sent.count - 1, &syn) && syn.win == 0, "the window is 0 (%u)", syn.win);
+	seg.flags = TCP_ACK | TCP_URG;
+	seg.seq = syn.ack;                        /* RCV.NXT */
+	seg.urg = 10;
+	{
+		size_t before = tcp_readable(st, conn);
+
+		stack_input(st, 400, frame, tcp_frame_hdr(frame, seg, 100));
+		CHECK(log.urgents == 2 && tcp_readable(st, conn) == before,
+		      "URG taken at a zero window, its text not");
+	}
+	sent.count = 0;
+	CHECK(tcp_write_urgent(st, 500, conn, data, sizeof data) == (long)sizeof data, "64 KB urgent");
+	{
+		struct tcp_hdr first, second;
+
+		CHECK(sent_tcp(&sent, 0, &first) && sent_tcp(&sent, 1, &second) &&
+			      (first.flags & second.flags & TCP_URG),
+		      "the first two segments carry URG");
+		CHECK(first.urg == 65535 && second.urg == 65536 - 1460, "pointers 65535, 64076 (%u, %u)",
+		      first.urg, second.urg);
+	}
+	stack_free(st);
+}
+
 int main(void)
 {
 	test_siphash();
@@ -494,5 +573,6 @@ int main(void)
 	test_ttl_and_dscp();
 	test_r2();
 	test_r1();
+	test_urgent();
 	return test_report("test_tcp");
 }

@@ -79,6 +79,7 @@ enum stack_event_kind {
 	EV_TCP_WRITABLE,     /* acknowledged bytes left the send buffer */
 	EV_TCP_R1,           /* R1 retransmissions unanswered (RFC 9293 3.8.3) */
 	EV_TCP_ICMP,         /* an ICMP error about conn, which stays open (icmp_type, icmp_code) */
+	EV_TCP_URGENT,       /* the peer's urgent pointer is new or moved on: tcp_urgent_pending() */
 };
 
 struct stack_event {

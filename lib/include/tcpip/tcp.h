@@ -155,6 +155,12 @@ int tcp_shutdown(struct stack *st, stack_time_ms now, int conn);
  * for EV_TCP_WRITABLE), or -1 if conn cannot send. */
 long tcp_write(struct stack *st, stack_time_ms now, int conn, const uint8_t *data, size_t len);
 
+/* tcp_write() of urgent data (RFC 9293 3.8.5, SEND with the urgent flag):
+ * SND.UP moves to the end of what the buffer took, and every segment before
+ * it carries URG and the urgent pointer. */
+long tcp_write_urgent(struct stack *st, stack_time_ms now, int conn, const uint8_t *data,
+		      size_t len);
+
 /* Reads up to cap bytes, in order; returns how many (0: none yet, see
  * tcp_peer_done()), or -1 if conn is not a connection.  Reading may send a
  * window update. */
@@ -166,6 +172,12 @@ long tcp_read(struct stack *st, stack_time_ms now, int conn, uint8_t *buf, size_
 size_t tcp_readable(const struct stack *st, int conn);
 size_t tcp_writable(const struct stack *st, int conn);
 bool tcp_peer_done(const struct stack *st, int conn);
+
+/* RFC 9293 3.8.5 (MUST-33): how many bytes of urgent data the application
+ * has still to read, from tcp_read()'s next byte to RCV.UP; 0 if none.  The
+ * urgent bytes come in order, inline (RFC 6093); EV_TCP_URGENT says when an
+ * urgent pointer is new or moves on (MUST-32). */
+size_t tcp_urgent_pending(const struct stack *st, int conn);
 
 /* Nagle's algorithm off (on = true) or on, for conn (MUST-17).  Returns 0,
  * or -1 if conn is not a connection. */
