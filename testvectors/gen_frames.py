@@ -556,22 +556,27 @@ def tcp_icmp_vectors():
     bent_version = bytes([0x65]) + head[1:]
     bent_ihl = bytes([0x44]) + head[1:]
     unreach = "Icmp.InDestUnreachs Icmp.InErrors"
+    no_socket = ("Linux counts an error about a segment of no socket as an ICMP input error "
+                 "(tcp_v4_err); we name why it was ignored")
     v = [Vec(f"tcp-icmp-{name}-no-connection", ICMP_RFC, icmp_error(t, c, head), "tcp_icmp_no_connection",
              f"Icmp.{counter} Icmp.InErrors", answer="none", linux_answer="none",
-             note="Linux counts an error about no socket as an ICMP input error (tcp_v4_err)")
+             linux_differs=no_socket)
          for (t, c), (counter, name) in ICMP_TYPES.items()]
     v += [
         Vec("tcp-icmp-source-quench", "RFC 9293 3.9.2.2 (MUST-55: silently discard); RFC 6633",
-            icmp_error(4, 0, head), "icmp_source_quench", "Icmp.InSrcQuenchs", answer="none",
-            linux_answer="none"),
+            icmp_error(4, 0, head), "icmp_source_quench", "Icmp.InSrcQuenchs Icmp.InErrors",
+            answer="none", linux_answer="none",
+            note="Linux discards it too (icmp_discard), and counts it as an input error"),
         Vec("tcp-icmp-quote-with-options", ICMP_RFC + " (the quoted header's options are skipped by IHL)",
             icmp_error(3, 1, our_segment_head(ihl_words=6)), "tcp_icmp_no_connection", unreach,
-            answer="none", linux_answer="none"),
+            answer="none", linux_answer="none", linux_differs=no_socket),
         Vec("tcp-icmp-quote-udp", "RFC 1122 3.2.2 (to the quoted protocol: UDP keeps no state to tell)",
-            icmp_error(3, 3, our_segment_head(proto=17)), "ok", unreach, answer="none", linux_answer="none"),
+            icmp_error(3, 3, our_segment_head(proto=17)), "ok", unreach, answer="none", linux_answer="none",
+            linux_differs="Linux's UDP finds no socket for it and counts an ICMP input error "
+                          "(__udp4_lib_err); we keep no UDP state to tell"),
         Vec("tcp-icmp-quote-not-ours", "RFC 1122 3.2.2 (about a datagram we sent)",
             icmp_error(3, 1, our_segment_head(src="192.0.2.3")), "icmp_error_not_ours", unreach,
-            answer="none", linux_answer="none"),
+            answer="none", linux_answer="none", linux_differs=no_socket),
         Vec("tcp-icmp-quote-version-6", "RFC 792 (the quote is the datagram's IPv4 header)",
             icmp_error(3, 1, bent_version), "icmp_error_bad_quote", unreach, answer="none",
             linux_answer="none"),

@@ -159,23 +159,19 @@ class Agent:
         self.current = conn
         return None
 
-    def cmd_send(self, count):
+    def cmd_send(self, count, urgent=False):
         """send N: N bytes of the pattern, queued; "sent N" once all are taken."""
         conn, count = self.need_current(), byte_count(count)
         if conn.out:
             return "a send is still in progress"
-        conn.out, conn.out_total = pattern(0, count), count
+        conn.out, conn.out_total, conn.out_urgent = pattern(0, count), count, urgent
         self.flush_out(conn)
         return None
 
     def cmd_urgent(self, count):
         """urgent N: as send, but urgent data (MSG_OOB: the urgent pointer
         after its last byte, RFC 9293 3.8.5)."""
-        error = self.cmd_send(count)
-        if error is None and self.current.out:
-            self.current.out_urgent = True
-            self.flush_out(self.current)
-        return error
+        return self.cmd_send(count, urgent=True)
 
     def cmd_recv(self, count):
         """recv N: read until N bytes came ("data N HEX8"), or eof or reset."""
