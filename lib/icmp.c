@@ -4,8 +4,9 @@
  * RFC 1122 3.2.2.6).  Chapter 7: the errors a TCP connection caused go to
  * TCP (RFC 1122 3.2.2, RFC 9293 3.9.2.2).
  * Limits: echo and the errors to TCP only; other types are counted and
- * dropped, and no ICMP error is ever sent.  IP options of a request (Record Route, Timestamp) are not
- * reflected in the reply (RFC 1122 3.2.2.6 says SHOULD).
+ * dropped, and no ICMP error is ever sent.  IP options of a request (Record
+ * Route, Timestamp) are not reflected in the reply (RFC 1122 3.2.2.6 says
+ * SHOULD).
  */
 #include <string.h>
 
