@@ -8,7 +8,12 @@ import csv
 import re
 import subprocess
 
+import pytest
+
 from conftest import BUILD, ROOT, start_lab
+
+import conformance as tool  # noqa: E402 (tools/, on the path conftest sets)
+import scenario  # noqa: E402
 
 TOOL = [str(ROOT / "tools" / "conformance.py"), "--build", str(BUILD)]
 REPORT = ROOT / "CONFORMANCE.md"
@@ -70,6 +75,32 @@ def test_failure_leaves_a_pcap(tmp_path):
     flags = [line for line in read.stdout.split() if line]
     assert len(flags) >= 2 and "S" in flags[0] and "A" in flags[1], read.stdout
     assert "wrong.pkt" in (tmp_path / "r.md").read_text().split("## Failures")[1]
+
+
+@pytest.mark.parametrize("target,firsts,played,status,named", [
+    ("ours", ["FAIL", "PASS"], 2, "PASS", True),    # a pass on the second try counts, named
+    ("ours", ["FAIL", "FAIL"], 2, "FAIL", False),   # two failures stay a failure
+    ("core", ["FAIL", "PASS"], 1, "FAIL", False),   # virtual time is never played twice
+    ("ours", ["PASS"], 1, "PASS", False),
+])
+def test_second_try(monkeypatch, target, firsts, played, status, named):
+    """Over veth, a script that fails is played once more (scripts keep real
+    time on a shared machine); a pass then counts and is named with the first
+    run's reason, and the core, in virtual time, gets one run only."""
+    script = scenario.parse_script(ROOT / "testvectors/scripts/06-handshake/passive-open.pkt")
+    plays = []
+
+    def run_target(tgt, chosen, _args, **_kw):
+        """A stand-in for scenario.run_target: the next status in firsts."""
+        plays.append(tgt)
+        result = firsts[len(plays) - 1]
+        return [scenario.Result(chosen[0], tgt, result, "line 9: late" if result == "FAIL" else "")]
+
+    monkeypatch.setattr(scenario, "run_target", run_target)
+    tries = []
+    out = tool.scripts_for(target, [script], None, tries)
+    assert len(plays) == played and [o.status for o in out] == [status]
+    assert bool(tries) == named and all("line 9: late" in t for t in tries), tries
 
 
 def test_whole_suite_and_an_outside_stack(tmp_path):
