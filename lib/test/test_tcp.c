@@ -376,8 +376,9 @@ static void test_time_wait(void)
 
 /* RFC 9293 3.9.2 (MUST-49) and 3.9.1.9 (MUST-48): the TTL of what we send is
  * the stack's configuration (64 by default), and a connection's DS field is
- * its application's choice, from the segment after the call on (RFC 2474:
- * the DSCP in the top six bits); a DSCP over 63 is refused. */
+ * its application's choice, from the segment after the call on, during the
+ * connection too (SHLD-21), handed to IP unchanged (SHLD-22; RFC 2474: the
+ * DSCP in the top six bits); a DSCP over 63 is refused. */
 static void test_ttl_and_dscp(void)
 {
 	struct sent sent;
