@@ -445,8 +445,9 @@ class Packet:
 
     def __init__(self, **fields):
         """Fields: src, dst (dotted), sport, dport, seq, ack, flags, win, urg
-        (the urgent pointer), options (tuples), payload, cksum_ok (IP and TCP checksums both right),
-        head (the IPv4 header and 8 bytes of TCP, as an ICMP error quotes)."""
+        (the urgent pointer), options (tuples), payload, cksum_ok (IP and TCP
+        checksums both right), head (the IPv4 header and 8 bytes of TCP, as an
+        ICMP error quotes)."""
         self.__dict__.update(fields)
 
 
