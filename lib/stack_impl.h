@@ -46,6 +46,11 @@ struct tcp_tcb {
 	uint32_t max_snd_wnd;        /* the largest window the peer offered (RFC 5961 5.2) */
 	uint16_t snd_mss;            /* the most we send in one segment */
 	uint32_t snd_fin;            /* our FIN's sequence number, once fin_sent */
+	/* Whether our SYN and FIN are acknowledged are facts kept as they
+	 * happen, never read off the sequence numbers: after 2^32 - 1 bytes
+	 * SND.UNA is ISS again, and an ACK of exactly ISS is then valid. */
+	bool syn_acked;
+	bool fin_acked;
 	/* Receive sequence space (figure 4). */
 	uint32_t irs, rcv_nxt, rcv_wnd;
 	/* The one timer: retransmission (SYN, SYN-ACK, FIN) or, in TIME-WAIT, 2 MSL. */

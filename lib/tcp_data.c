@@ -23,13 +23,13 @@
 /* 1 while our SYN is unacknowledged (it takes sequence ISS), else 0. */
 static uint32_t tcp_syn_out(const struct tcp_tcb *tcb)
 {
-	return tcb->snd_una == tcb->iss ? 1 : 0;
+	return tcb->syn_acked ? 0 : 1;
 }
 
 /* 1 while our FIN is sent and unacknowledged, else 0. */
 static uint32_t tcp_fin_out(const struct tcp_tcb *tcb)
 {
-	return tcb->fin_sent && seq_le(tcb->snd_una, tcb->snd_fin) ? 1 : 0;
+	return tcb->fin_sent && !tcb->fin_acked ? 1 : 0;
 }
 
 /* Bytes of data sent and not yet acknowledged. */
@@ -282,6 +282,8 @@ void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, ui
 	}
 	tcb->snd_una = ack;
 	tcb->snd_len -= data;
+	if (tcb->fin_sent && seq_gt(ack, tcb->snd_fin))
+		tcb->fin_acked = true;
 	if (tcb->snd_urgent && !seq_lt(ack, tcb->snd_up))
 		tcb->snd_urgent = false;         /* the urgent data is acknowledged */
 	tcb->retries = 0;

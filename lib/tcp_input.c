@@ -101,6 +101,7 @@ static void tcp_established(struct stack *st, stack_time_ms now, struct tcp_tcb 
 			    const struct tcp_hdr *hdr)
 {
 	tcb->snd_una = hdr->ack;
+	tcb->syn_acked = true;
 	tcp_take_window(tcb, hdr);
 	tcb->timer_at = STACK_NO_DEADLINE;
 	tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
@@ -199,7 +200,7 @@ static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 /* True once the peer has acknowledged our FIN. */
 static bool tcp_fin_acked(const struct tcp_tcb *tcb)
 {
-	return tcb->fin_sent && seq_gt(tcb->snd_una, tcb->snd_fin);
+	return tcb->fin_acked;
 }
 
 /* RFC 9293 3.10.7.4, fifth, in a synchronized state: the ACK field.  Returns

@@ -22,23 +22,6 @@
 static const uint8_t other_mac[6] = {2, 0, 0, 0, 0, 3};
 static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-/* Builds an Ethernet+ARP frame into frame (60 bytes, padded). */
-static size_t arp_frame(uint8_t *frame, uint16_t op, const uint8_t *eth_dst, const uint8_t *sha,
-			uint32_t spa, const uint8_t *tha, uint32_t tpa)
-{
-	struct eth_hdr eth = {.type = ETHERTYPE_ARP};
-	struct arp_pkt arp = {.op = op, .spa = spa, .tpa = tpa};
-
-	memset(frame, 0, 60);
-	memcpy(eth.dst, eth_dst, 6);
-	memcpy(eth.src, sha, 6);
-	memcpy(arp.sha, sha, 6);
-	memcpy(arp.tha, tha, 6);
-	eth_emit(&eth, frame, 14);
-	arp_emit(&arp, frame + 14, ARP_LEN);
-	return 60;
-}
-
 /* Parses sent frame i as ARP; returns 0, or -1 if it is not one. */
 static int sent_arp(const struct sent *sent, int i, struct arp_pkt *arp)
 {
