@@ -74,7 +74,7 @@ int arp_send(struct stack *st, uint16_t op, const uint8_t dst[ETH_ADDR_LEN],
 		st->counters.arp_requests_out++;
 	else
 		st->counters.arp_replies_out++;
-	return stack_tx_eth(st, dst, ETHERTYPE_ARP, buf, sizeof buf);
+	return link_output(st, dst, ETHERTYPE_ARP, buf, sizeof buf);
 }
 
 /* Tells the program what arrived for us: a request, or a reply. */
@@ -85,7 +85,7 @@ static void arp_report(struct stack *st, const struct arp_pkt *arp)
 				 .addr = arp->spa, .target = arp->tpa};
 
 	memcpy(ev.mac, arp->sha, ETH_ADDR_LEN);
-	stack_emit(st, &ev);
+	event_emit(st, &ev);
 }
 
 /* Answers a request for our address (RFC 826: swap the sender and target
@@ -96,7 +96,7 @@ static void arp_answer(struct stack *st, const struct arp_pkt *req)
 
 	memcpy(sent.mac, st->cfg.mac, ETH_ADDR_LEN);
 	if (arp_send(st, ARP_OP_REPLY, req->sha, req->sha, req->spa) == 0)
-		stack_emit(st, &sent);
+		event_emit(st, &sent);
 }
 
 enum drop_reason arp_input(struct stack *st, stack_time_ms now, const uint8_t *pkt, size_t len)

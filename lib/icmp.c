@@ -50,7 +50,7 @@ static void icmp_report(struct stack *st, enum stack_event_kind kind, const stru
 				 .id = get_be16(msg + 4), .seq = get_be16(msg + 6),
 				 .len = len - ICMP_HDR_LEN};
 
-	stack_emit(st, &ev);
+	event_emit(st, &ev);
 }
 
 /* Answers the echo request msg[0..len) from ip->src: the same message with
@@ -62,7 +62,7 @@ static enum drop_reason icmp_echo(struct stack *st, stack_time_ms now, const str
 
 	/* RFC 1122 3.2.2.6: an echo to a broadcast address MAY be ignored;
 	 * Linux does by default (icmp_echo_ignore_broadcasts), and so do we. */
-	if (stack_is_broadcast(st, ip->dst)) {
+	if (link_is_broadcast(st, ip->dst)) {
 		icmp_report(st, EV_ECHO_IGNORED, ip, msg, len);
 		return DROP_ICMP_ECHO_BROADCAST;
 	}

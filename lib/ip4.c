@@ -200,7 +200,7 @@ int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
 	uint8_t pkt[TCPIP_MTU];
 	size_t hdr_len = ip4_len(&hdr);
 
-	if (!stack_on_link(st, dst) && dst != UINT32_MAX) {
+	if (!link_is_onlink(st, dst) && dst != UINT32_MAX) {
 		st->counters.out_no_route++;
 		return -1;
 	}
@@ -211,7 +211,7 @@ int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto,
 	hdr.total_len = (uint16_t)(hdr_len + len);
 	ip4_emit(&hdr, pkt, sizeof pkt);
 	memcpy(pkt + hdr_len, payload, len);
-	if (stack_is_broadcast(st, dst))
-		return stack_tx_eth(st, eth_broadcast, ETHERTYPE_IPV4, pkt, hdr_len + len);
+	if (link_is_broadcast(st, dst))
+		return link_output(st, eth_broadcast, ETHERTYPE_IPV4, pkt, hdr_len + len);
 	return neigh_output(st, now, dst, pkt, hdr_len + len);
 }

@@ -48,7 +48,7 @@ static void neigh_emit(struct stack *st, enum stack_event_kind kind,
 				 .count = count};
 
 	memcpy(ev.mac, entry->mac, ETH_ADDR_LEN);
-	stack_emit(st, &ev);
+	event_emit(st, &ev);
 }
 
 /* Drops the packets waiting for addr; returns how many. */
@@ -122,7 +122,7 @@ static void neigh_flush(struct stack *st, const struct neigh_entry *entry)
 		if (!oldest)
 			return;
 		oldest->used = false;
-		stack_tx_eth(st, entry->mac, ETHERTYPE_IPV4, oldest->pkt, oldest->len);
+		link_output(st, entry->mac, ETHERTYPE_IPV4, oldest->pkt, oldest->len);
 	}
 }
 
@@ -168,7 +168,7 @@ static void neigh_ask(struct stack *st, struct neigh_entry *entry, stack_time_ms
 				 .count = ++entry->tries};
 
 	arp_send(st, ARP_OP_REQUEST, eth_broadcast, eth_zero, entry->addr);
-	stack_emit(st, &ev);
+	event_emit(st, &ev);
 	entry->timer = now + TCPIP_ARP_RETRY_MS;
 }
 
@@ -242,11 +242,11 @@ int neigh_output(struct stack *st, stack_time_ms now, uint32_t next_hop, const u
 			struct stack_event ev = {.kind = EV_ARP_REQUEST_OUT, .target = next_hop};
 
 			arp_send(st, ARP_OP_REQUEST, entry->mac, eth_zero, next_hop);
-			stack_emit(st, &ev);
+			event_emit(st, &ev);
 			entry->probe_after = now + TCPIP_ARP_RETRY_MS;
 		}
 	}
-	return stack_tx_eth(st, entry->mac, ETHERTYPE_IPV4, pkt, len);
+	return link_output(st, entry->mac, ETHERTYPE_IPV4, pkt, len);
 }
 
 /* Runs one entry's timer, due at now. */

@@ -1,12 +1,15 @@
 /*
- * stack.c - the sans-IO core (stack.h): input, start, poll, deadlines,
- * counters, and the two things every layer shares: sending a frame and
- * telling the program what happened.
+ * stack.c - the sans-IO core (stack.h), the dispatcher: input, start, poll,
+ * deadlines, counters.  The two things every layer shares have homes of
+ * their own below it: the link (frames out, on-link and broadcast tests,
+ * link.c) and the event channel to the program (event_emit.c).  Layers call
+ * down; none calls back into this file.
  *
  * Input runs layer by layer: Ethernet, then ARP (arp.c) or IPv4 (RFC 791,
  * RFC 1122 3.2.1), then the transport's first gate (l4.h) and, for a host,
- * ICMP (icmp.c) and TCP (tcp_input.c).  Each layer either hands the rest on or names why the frame
- * stops there; the name is counted and given to the program's on_rx.
+ * ICMP (icmp.c) and TCP (tcp_input.c).  Each layer either hands the rest on
+ * or names why the frame stops there; the name is counted and given to the
+ * program's on_rx.
  * A stack with no address is an observer (chapters 1-3): it checks and
  * names, and never answers.
  */
@@ -15,8 +18,6 @@
 #include <string.h>
 
 #include "stack_impl.h"
-
-#define ETH_MIN_FRAME 60 /* RFC 894: 46 data bytes at least, padded */
 
 struct stack *stack_new(const struct stack_cfg *cfg)
 {
@@ -43,62 +44,7 @@ void stack_start(struct stack *st, stack_time_ms now)
 	 * target, broadcast, so neighbours that know us update their caches. */
 	memcpy(ev.mac, st->cfg.mac, ETH_ADDR_LEN);
 	if (arp_send(st, ARP_OP_REQUEST, eth_broadcast, eth_zero, st->cfg.ip4_addr) == 0)
-		stack_emit(st, &ev);
-}
-
-int stack_tx_eth(struct stack *st, const uint8_t dst[ETH_ADDR_LEN], uint16_t type,
-		 const uint8_t *payload, size_t len)
-{
-	struct eth_hdr eth = {.type = type};
-	size_t frame_len = ETH_HDR_LEN + len;
-
-	if (!st->cfg.tx || len > sizeof st->tx_frame - ETH_HDR_LEN) {
-		st->counters.out_tx_failed++;
-		return -1;
-	}
-	memcpy(eth.dst, dst, ETH_ADDR_LEN);
-	memcpy(eth.src, st->cfg.mac, ETH_ADDR_LEN);
-	eth_emit(&eth, st->tx_frame, sizeof st->tx_frame);
-	memcpy(st->tx_frame + ETH_HDR_LEN, payload, len);
-	if (frame_len < ETH_MIN_FRAME) {
-		memset(st->tx_frame + frame_len, 0, ETH_MIN_FRAME - frame_len);
-		frame_len = ETH_MIN_FRAME;
-	}
-	if (st->cfg.tx(st->cfg.tx_ctx, st->tx_frame, frame_len) < 0) {
-		st->counters.out_tx_failed++;
-		return -1;
-	}
-	st->counters.frames_out++;
-	return 0;
-}
-
-void stack_emit(struct stack *st, const struct stack_event *ev)
-{
-	if (st->cfg.on_event)
-		st->cfg.on_event(st->cfg.event_ctx, ev);
-}
-
-/* Our subnet mask, host order (0 for /0). */
-static uint32_t stack_mask(const struct stack *st)
-{
-	int prefix = st->cfg.prefix_len;
-
-	return prefix <= 0 ? 0 : prefix >= 32 ? UINT32_MAX : ~(UINT32_MAX >> prefix);
-}
-
-bool stack_on_link(const struct stack *st, uint32_t addr)
-{
-	return st->cfg.ip4_addr != 0 && ((addr ^ st->cfg.ip4_addr) & stack_mask(st)) == 0;
-}
-
-bool stack_is_broadcast(const struct stack *st, uint32_t addr)
-{
-	uint32_t mask = stack_mask(st);
-
-	/* RFC 1122 3.2.1.3: all ones, and the subnet's directed broadcast
-	 * (host part all ones; a /31 or /32 has none). */
-	return addr == UINT32_MAX ||
-	       (st->cfg.prefix_len < 31 && stack_on_link(st, addr) && (addr | mask) == UINT32_MAX);
+		event_emit(st, &ev);
 }
 
 /* RFC 1122 3.2.1.3: a host MUST silently discard a datagram whose source
@@ -107,18 +53,9 @@ bool stack_is_broadcast(const struct stack *st, uint32_t addr)
 static bool stack_martian_source(const struct stack *st, uint32_t src, uint32_t dst)
 {
 	if (src == 0)
-		return !(dst == UINT32_MAX || stack_is_broadcast(st, dst));
+		return !(dst == UINT32_MAX || link_is_broadcast(st, dst));
 	return src == UINT32_MAX || (src >> 28) == 0xe || (src >> 24) == 127 ||
-	       (st->cfg.ip4_addr != 0 && stack_is_broadcast(st, src));
-}
-
-/* True if a frame to dst is ours: our MAC, broadcast, or any MAC when we
- * have none configured (an observer). */
-static bool stack_mac_is_ours(const struct stack *st, const uint8_t *dst)
-{
-	return memcmp(st->cfg.mac, eth_zero, ETH_ADDR_LEN) == 0 ||
-	       memcmp(dst, st->cfg.mac, ETH_ADDR_LEN) == 0 ||
-	       memcmp(dst, eth_broadcast, ETH_ADDR_LEN) == 0;
+	       (st->cfg.ip4_addr != 0 && link_is_broadcast(st, src));
 }
 
 /* TCP: the gate and the options, then, for a host, the segment's arrival
@@ -178,7 +115,7 @@ static enum drop_reason stack_ip4_input(struct stack *st, stack_time_ms now, str
 	/* RFC 1122 3.2.1.3: a datagram not for one of our addresses (or a
 	 * broadcast) is silently discarded, when we have an address. */
 	if (st->cfg.ip4_addr != 0 && rx->ip4.dst != st->cfg.ip4_addr &&
-	    !stack_is_broadcast(st, rx->ip4.dst))
+	    !link_is_broadcast(st, rx->ip4.dst))
 		return DROP_IP4_NOT_FOR_US;
 	if (ip4_is_fragment(&rx->ip4))
 		return DROP_IP4_FRAGMENT;
@@ -197,7 +134,7 @@ static enum drop_reason stack_eth_input(struct stack *st, stack_time_ms now, str
 	if (reason != DROP_NONE)
 		return reason;
 	rx->has_eth = true;
-	if (!stack_mac_is_ours(st, rx->eth.dst))
+	if (!link_mac_is_ours(st, rx->eth.dst))
 		return DROP_ETH_NOT_FOR_US;
 	switch (rx->eth.type) {
 	case ETHERTYPE_IPV4: return stack_ip4_input(st, now, rx, payload, len);
@@ -241,7 +178,7 @@ stack_time_ms stack_next_deadline(const struct stack *st)
 
 int stack_resolve(struct stack *st, stack_time_ms now, uint32_t addr)
 {
-	if (!stack_on_link(st, addr) || stack_is_broadcast(st, addr)) {
+	if (!link_is_onlink(st, addr) || link_is_broadcast(st, addr)) {
 		st->counters.out_no_route++;
 		return -1;
 	}

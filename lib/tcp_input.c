@@ -5,11 +5,13 @@
  *
  * RFC 5961 hardens two of them: a RST must hit RCV.NXT exactly, and a SYN in
  * a synchronized state, to be acted on; otherwise a challenge ACK goes back.
- * Text and the urgent pointer are handed to tcp_data.c.  Limits: text on
+ * Text and the urgent pointer are handed to tcp_recv.c, ACKs of data to
+ * tcp_output.c and tcp_recovery.c.  Limits: text on
  * a SYN is not taken (the peer sends it again); the security check is not
  * supported, and said so where the RFC puts it.
  */
 #include "stack_impl.h"
+#include "tcp_impl.h"
 
 /* What one arriving segment is: its header and its length in sequence space. */
 struct tcp_seg {
@@ -28,7 +30,7 @@ static void tcp_dropped(struct stack *st, const struct tcp_tcb *tcb, const struc
 				 .target = seg->ip->dst, .conn = tcb ? (int)(tcb - st->tcb) : -1,
 				 .port = seg->hdr->sport, .local_port = seg->hdr->dport, .why = why};
 
-	stack_emit(st, &ev);
+	event_emit(st, &ev);
 }
 
 /* Sends a challenge ACK for seg, if the limit allows, and tells the
@@ -41,7 +43,7 @@ static void tcp_challenge(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 				 .port = seg->hdr->sport, .local_port = seg->hdr->dport, .why = why};
 
 	if (tcp_challenge_ack(st, now, tcb))
-		stack_emit(st, &ev);
+		event_emit(st, &ev);
 	else
 		tcp_dropped(st, tcb, seg, "challenge ACK held back: one per 500 ms");
 }
@@ -53,21 +55,30 @@ static void tcp_listen_input(struct stack *st, stack_time_ms now, struct tcp_lis
 	const struct tcp_hdr *hdr = seg->hdr;
 	struct tcp_tcb *tcb;
 
-	if (hdr->flags & TCP_RST)                 /* first: a RST is ignored */
-		return tcp_dropped(st, NULL, seg, "RST in LISTEN");
-	if (hdr->flags & TCP_ACK)                 /* second: an ACK is reset */
-		return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "ACK in LISTEN");
-	if (!(hdr->flags & TCP_SYN))              /* fifth: anything else dropped */
-		return tcp_dropped(st, NULL, seg, "neither SYN nor RST nor ACK in LISTEN");
+	if (hdr->flags & TCP_RST) {               /* first: a RST is ignored */
+		tcp_dropped(st, NULL, seg, "RST in LISTEN");
+		return;
+	}
+	if (hdr->flags & TCP_ACK) {               /* second: an ACK is reset */
+		tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "ACK in LISTEN");
+		return;
+	}
+	if (!(hdr->flags & TCP_SYN)) {            /* fifth: anything else dropped */
+		tcp_dropped(st, NULL, seg, "neither SYN nor RST nor ACK in LISTEN");
+		return;
+	}
 	if (listener->half_open >= listener->backlog) {
 		st->counters.tcp_backlog_drops++;
-		return tcp_dropped(st, NULL, seg, "backlog full");
+		tcp_dropped(st, NULL, seg, "backlog full");
+		return;
 	}
 	/* third: SYN.  A new connection in SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT>
 	 * <CTL=SYN,ACK>; text and FIN on the SYN are not taken: sent again later. */
 	tcb = tcp_tcb_new(st, now, seg->ip->src, hdr->sport, hdr->dport);
-	if (!tcb)
-		return tcp_dropped(st, NULL, seg, "connection table full");
+	if (!tcb) {
+		tcp_dropped(st, NULL, seg, "connection table full");
+		return;
+	}
 	tcb->listener = (int)(listener - st->listeners);
 	tcb->state = TCP_LISTEN; /* so the program reads LISTEN -> SYN-RECEIVED */
 	tcb->irs = hdr->seq;
@@ -124,20 +135,28 @@ static void tcp_syn_sent_input(struct stack *st, stack_time_ms now, struct tcp_t
 
 	/* first: an ACK must cover our SYN and nothing more (ISS < ACK =< SND.NXT). */
 	if (has_ack && (seq_le(hdr->ack, tcb->iss) || seq_gt(hdr->ack, tcb->snd_nxt))) {
-		if (hdr->flags & TCP_RST)
-			return tcp_dropped(st, tcb, seg, "RST with a bad ACK in SYN-SENT");
-		return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "bad ACK in SYN-SENT");
+		if (hdr->flags & TCP_RST) {
+			tcp_dropped(st, tcb, seg, "RST with a bad ACK in SYN-SENT");
+			return;
+		}
+		tcp_send_reset(st, now, seg->ip, hdr, seg->text_len, "bad ACK in SYN-SENT");
+		return;
 	}
 	/* second: a RST counts only with an acceptable ACK (RFC 5961 3.2 too). */
 	if (hdr->flags & TCP_RST) {
-		if (!has_ack)
-			return tcp_dropped(st, tcb, seg, "RST without ACK in SYN-SENT");
+		if (!has_ack) {
+			tcp_dropped(st, tcb, seg, "RST without ACK in SYN-SENT");
+			return;
+		}
 		tcp_emit_event(st, tcb, EV_TCP_REFUSED);
-		return tcp_set_state(st, tcb, TCP_CLOSED);
+		tcp_set_state(st, tcb, TCP_CLOSED);
+		return;
 	}
 	/* third: security and precedence are not supported. */
-	if (!(hdr->flags & TCP_SYN))              /* fifth: neither SYN nor RST */
-		return tcp_dropped(st, tcb, seg, "no SYN in SYN-SENT");
+	if (!(hdr->flags & TCP_SYN)) {            /* fifth: neither SYN nor RST */
+		tcp_dropped(st, tcb, seg, "no SYN in SYN-SENT");
+		return;
+	}
 	/* fourth: SYN.  Text on it is not taken: the peer sends it again. */
 	tcb->irs = hdr->seq;
 	tcb->rcv_nxt = hdr->seq + 1;
@@ -176,8 +195,10 @@ static bool tcp_acceptable(const struct tcp_tcb *tcb, const struct tcp_seg *seg)
 static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
 			  const struct tcp_seg *seg)
 {
-	if (seg->hdr->seq != tcb->rcv_nxt)
-		return tcp_challenge(st, now, tcb, seg, "RST in window, not at RCV.NXT");
+	if (seg->hdr->seq != tcb->rcv_nxt) {
+		tcp_challenge(st, now, tcb, seg, "RST in window, not at RCV.NXT");
+		return;
+	}
 	switch (tcb->state) {
 	case TCP_SYN_RECEIVED:
 		/* Passive: back to LISTEN (the listener is still there, so the
@@ -336,29 +357,40 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	if (tcp_repeat_syn(st, now, tcb, seg) || tcp_crossed_synack(st, now, tcb, seg))
 		return;
 	if (!tcp_acceptable(tcb, seg)) {          /* first: sequence number */
-		if (hdr->flags & TCP_RST)
-			return tcp_dropped(st, tcb, seg, "RST outside the window");
+		if (hdr->flags & TCP_RST) {
+			tcp_dropped(st, tcb, seg, "RST outside the window");
+			return;
+		}
 		if (tcb->rcv_wnd == 0 && hdr->seq == tcb->rcv_nxt)
 			tcp_urg_input(st, tcb, hdr);    /* MUST-66: URG counts at a zero window */
 		tcp_send_ack(st, now, tcb);
-		return tcp_dropped(st, tcb, seg, "outside the window");
+		tcp_dropped(st, tcb, seg, "outside the window");
+		return;
 	}
-	if (hdr->flags & TCP_RST)                 /* second: RST */
-		return tcp_rst_input(st, now, tcb, seg);
+	if (hdr->flags & TCP_RST) {               /* second: RST */
+		tcp_rst_input(st, now, tcb, seg);
+		return;
+	}
 	/* third: security and precedence are not supported. */
 	if (hdr->flags & TCP_SYN) {               /* fourth: SYN */
 		if (tcb->state == TCP_SYN_RECEIVED && tcb->listener >= 0) {
 			tcp_dropped(st, tcb, seg, "SYN in SYN-RECEIVED: back to LISTEN");
-			return tcp_set_state(st, tcb, TCP_CLOSED);
+			tcp_set_state(st, tcb, TCP_CLOSED);
+			return;
 		}
-		return tcp_challenge(st, now, tcb, seg, "SYN in a synchronized state");
+		tcp_challenge(st, now, tcb, seg, "SYN in a synchronized state");
+		return;
 	}
-	if (!(hdr->flags & TCP_ACK))              /* fifth: ACK */
-		return tcp_dropped(st, tcb, seg, "no ACK");
+	if (!(hdr->flags & TCP_ACK)) {            /* fifth: ACK */
+		tcp_dropped(st, tcb, seg, "no ACK");
+		return;
+	}
 	if (tcb->state == TCP_SYN_RECEIVED) {
-		if (seq_le(hdr->ack, tcb->snd_una) || seq_gt(hdr->ack, tcb->snd_nxt))
-			return tcp_send_reset(st, now, seg->ip, hdr, seg->text_len,
-					      "bad ACK in SYN-RECEIVED");
+		if (seq_le(hdr->ack, tcb->snd_una) || seq_gt(hdr->ack, tcb->snd_nxt)) {
+			tcp_send_reset(st, now, seg->ip, hdr, seg->text_len,
+				       "bad ACK in SYN-RECEIVED");
+			return;
+		}
 		tcp_established(st, now, tcb, hdr);
 	}
 	if (!tcp_ack_input(st, now, tcb, seg))
@@ -376,7 +408,8 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	}
 	if (tcb->state == TCP_TIME_WAIT) {        /* the FIN again: ACK it, restart 2 MSL */
 		tcp_send_ack(st, now, tcb);
-		return tcp_time_wait(st, now, tcb);
+		tcp_time_wait(st, now, tcb);
+		return;
 	}
 	if (hdr->seq + seg->text_len != tcb->rcv_nxt) { /* beyond a gap: kept for later */
 		tcb->fin_waiting = true;
@@ -397,17 +430,24 @@ void tcp_input(struct stack *st, stack_time_ms now, const struct ip4_hdr *ip,
 	struct tcp_listener *listener;
 
 	st->counters.tcp_in++;
-	if (tcb && tcb->state == TCP_SYN_SENT)
-		return tcp_syn_sent_input(st, now, tcb, &seg);
+	if (tcb && tcb->state == TCP_SYN_SENT) {
+		tcp_syn_sent_input(st, now, tcb, &seg);
+		return;
+	}
 	if (tcb) {
 		tcp_sync_input(st, now, tcb, &seg);
-		return tcp_output(st, now, tcb); /* what the ACK or window now allow */
+		tcp_output(st, now, tcb); /* what the ACK or window now allow */
+		return;
 	}
 	listener = tcp_listener_of(st, hdr->dport);
-	if (listener)
-		return tcp_listen_input(st, now, listener, &seg);
+	if (listener) {
+		tcp_listen_input(st, now, listener, &seg);
+		return;
+	}
 	/* RFC 9293 3.10.7.1: CLOSED.  Everything but a RST gets a RST. */
-	if (hdr->flags & TCP_RST)
-		return tcp_dropped(st, NULL, &seg, "RST to a closed port");
+	if (hdr->flags & TCP_RST) {
+		tcp_dropped(st, NULL, &seg, "RST to a closed port");
+		return;
+	}
 	tcp_send_reset(st, now, ip, hdr, text_len, "port closed");
 }

@@ -22,12 +22,8 @@
 #include "eth.h"
 #include "ip4.h"
 #include "l4.h"
+#include "stack_time.h" /* stack_time_ms, STACK_NO_DEADLINE */
 #include "tcp.h"
-
-/* Milliseconds on a clock the caller chooses (monotonic in programs, virtual
- * in tests).  Only differences matter. */
-typedef uint64_t stack_time_ms;
-#define STACK_NO_DEADLINE UINT64_MAX
 
 /* Sends one frame; returns 0, or -1 if the device refused it. */
 typedef int (*stack_tx_fn)(void *ctx, const uint8_t *frame, size_t len);
@@ -98,7 +94,21 @@ struct stack_event {
 	uint8_t icmp_type, icmp_code; /* TCP: the ICMP error of EV_TCP_ICMP */
 };
 
-/* Called for each event, when it happens. */
+/* Called for each event, when it happens: in the middle of the stack_input(),
+ * stack_poll(), stack_start() or tcp_ call that raised it, with that work
+ * half done.  So the callback must not call back into the stack: no
+ * tcp_read(), tcp_write(), tcp_close(), tcp_connect() or any other call that
+ * changes or sends, and no stack_input() or stack_poll().  Such a call would
+ * run on a half-updated TCB: a tcp_read() inside EV_TCP_READABLE sends an
+ * ACK in the middle of the segment's arrival, before the delayed-ACK rules
+ * have decided, a tcp_close()
+ * frees a TCB the caller goes on processing, and a tcp_connect() inside the
+ * EV_TCP_STATE of a connection going to CLOSED can take that slot before it
+ * leaves its hash chain.  Note what is to be done and do it after the call
+ * returns (on_rx comes after a frame's work is done, the place the chapter
+ * programs use).  Calls that only read are safe: tcp_readable(),
+ * tcp_writable(), tcp_peer_done(), tcp_urgent_pending(), tcp_conn_state(),
+ * tcp_conn_snd_mss(), stack_counters(), stack_event_text(). */
 typedef void (*stack_event_fn)(void *ctx, const struct stack_event *ev);
 
 struct stack_cfg {

@@ -6,13 +6,16 @@
  * offset, checksum), tcp_parse() fills a host-order struct with the options
  * this stack reads (MSS, window scale, SACK-permitted, SACK, timestamps;
  * unknown ones skipped by their length), tcp_emit() writes one back.
- * Connections (tcp.c, tcp_input.c): a bounded table of TCBs found by a keyed
- * hash of the four-tuple, listeners with a bounded backlog, passive, active
- * and simultaneous open, resets, and the close states.
- * Data (tcp_data.c, chapter 7): bounded send and receive rings, windows,
- * reassembly, RFC 6298 retransmission, fast retransmit, Nagle, delayed ACK.
- * Limits: window scale, SACK and timestamps are parsed, never sent; no urgent
- * data; no congestion control (a fixed cap on data in flight).
+ * Connections, laid out by role after RFC 9293 3.10: the TCB table, ISN,
+ * ports and states (tcp_conn.c); the calls below (tcp_user.c); segment
+ * arrival (tcp_input.c); sending (tcp_output.c); the timers (tcp_timer.c);
+ * arriving text (tcp_recv.c); loss recovery (tcp_recovery.c).  A bounded
+ * table of TCBs found by a keyed hash of the four-tuple, listeners with a
+ * bounded backlog, passive, active and simultaneous open, resets, the close
+ * states; bounded send and receive rings, windows, reassembly, RFC 6298
+ * retransmission, fast retransmit, Nagle, delayed ACK, urgent data (chapter
+ * 7).  Limits: window scale, SACK and timestamps are parsed, never sent; no
+ * congestion control (a fixed cap on data in flight).
  */
 #ifndef TCPIP_TCP_H
 #define TCPIP_TCP_H
@@ -23,9 +26,9 @@
 #include <stdint.h>
 
 #include "drop.h"
+#include "stack_time.h"
 
 struct stack;
-typedef uint64_t stack_time_ms;
 
 /* Control bits (RFC 9293 3.1), as in byte 13 of the header. */
 #define TCP_FIN 0x01

@@ -1,0 +1,98 @@
+/*
+ * tcp_recovery.c - TCP's loss recovery without SACK: duplicate ACKs and fast
+ * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), limited
+ * transmit (RFC 3042) through the "pipe" of data in flight, the cap on data
+ * in flight that stands where chapter 8 puts the congestion window, and the
+ * count that says a repair was itself lost.
+ *
+ * Chapter 8 puts this behind a congestion-control interface (tcp_cc.c, and
+ * one file per algorithm).  Limits: no congestion window and no ssthresh (a
+ * fixed cap of TCPIP_TCP_MAX_INFLIGHT_SEGS full segments); no SACK (chapter
+ * 10), so a lost repair is seen only by counting duplicates.
+ */
+#include "stack_impl.h"
+#include "tcp_impl.h"
+#include "tcp_ring.h"
+
+/* The data in flight that the cap counts: each duplicate ACK says one more
+ * segment has left the network (RFC 3042's limited transmit and RFC 5681
+ * 3.2's window inflation, with the cap in cwnd's place), so new segments
+ * keep the ACKs coming while a hole is repaired. */
+static uint32_t tcp_pipe(const struct tcp_tcb *tcb)
+{
+	uint32_t in_flight = tcp_data_in_flight(tcb);
+	uint64_t left = (uint64_t)tcb->dupacks * tcb->snd_mss;
+
+	return in_flight > left ? in_flight - (uint32_t)left : 0;
+}
+
+uint32_t tcp_send_room(const struct tcp_tcb *tcb)
+{
+	uint32_t cap = (uint32_t)TCPIP_TCP_MAX_INFLIGHT_SEGS * tcb->snd_mss, pipe = tcp_pipe(tcb);
+
+	return cap > pipe ? cap - pipe : 0;
+}
+
+void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	bool repairing = tcb->recovering && seq_lt(tcb->snd_una, tcb->recover);
+
+	++tcb->dupacks;
+	/* A lost repair: duplicates still come from segments sent after it
+	 * (limited transmit keeps them going).  Without SACK only the count
+	 * can say so; waiting for the timer would cost a second or more. */
+	if (repairing && tcb->dupacks >= tcb->rtx_lost_at) {
+		st->counters.tcp_fast_retransmits++;
+		tcp_retransmit_data(st, now, tcb);
+		return;
+	}
+	if (tcb->dupacks != 3 || repairing)
+		return;
+	/* The third duplicate: the first unacknowledged segment is sent again
+	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
+	st->counters.tcp_fast_retransmits++;
+	tcb->recovering = true;
+	tcb->recover = tcb->snd_nxt;
+	tcp_retransmit_data(st, now, tcb);
+}
+
+void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack,
+		      uint32_t acked)
+{
+	/* RFC 6582 3.2 (NewReno's rule for loss): an ACK that covers only part
+	 * of what was in flight at the fast retransmit means the next segment
+	 * was lost too: send it at once.  Step 4's window deflation, with our
+	 * cap for cwnd: the duplicates still count the segments that left the
+	 * network, less those this ACK covers, plus one for the repair. */
+	if (tcb->recovering && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+		unsigned covered = acked / tcb->snd_mss;
+
+		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
+		st->counters.tcp_fast_retransmits++;
+		tcp_retransmit_data(st, now, tcb);
+	} else {
+		tcb->dupacks = 0;
+		tcb->recovering = false;
+	}
+}
+
+void tcp_recovery_timeout(struct tcp_tcb *tcb)
+{
+	if (tcb->probing || tcb->snd_nxt == tcb->snd_una)
+		return;
+	/* Every hole up to SND.NXT is repaired on the partial ACKs that
+	 * follow, not one timeout each (RFC 6582 3.2 step 4's idea). */
+	tcb->recovering = true;
+	tcb->recover = tcb->snd_nxt;
+}
+
+void tcp_repair_sent(struct tcp_tcb *tcb, uint32_t data, uint32_t len)
+{
+	/* The segments in flight behind this one may bring a duplicate ACK
+	 * each; more than that (and three for reordering) means segments sent
+	 * after it arrived and it did not: it was lost too (tcp_dup_ack()). */
+	tcb->rtx_lost_at = (data - len + tcb->snd_mss - 1) / tcb->snd_mss;
+	if (tcb->rtx_lost_at < tcb->dupacks)
+		tcb->rtx_lost_at = tcb->dupacks;
+	tcb->rtx_lost_at += 3;
+}
