@@ -14,14 +14,15 @@
  * Data (chapter 7): "send N" writes N bytes of the pattern (byte i is
  * i mod 256) as the send buffer takes them, then says "sent N"; "recv N"
  * reads until N bytes came and says "data N HEX8", the start of their
- * SHA-256 (or fewer, then "eof" or "reset").
+ * SHA-256 (OpenSSL's libcrypto; or fewer, then "eof" or "reset").
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "sha256.h"
+#include <openssl/evp.h>
+
 #include "tcpip/prog.h"
 
 #define AGENT_LINE_MAX 4096          /* a frame of 1514 bytes in hex fits */
@@ -39,7 +40,7 @@ struct agent {
 	uint64_t send_total, send_done;   /* a send in progress: bytes asked, taken */
 	bool send_urgent;                 /* ... and it is urgent data */
 	uint64_t recv_goal, recv_count;   /* a recv in progress: bytes asked, read */
-	struct sha256 recv_hash;
+	EVP_MD_CTX *recv_hash;            /* ... and the SHA-256 of what was read */
 	bool eof_said;                    /* "eof" was said for the current connection */
 };
 
@@ -125,9 +126,9 @@ static void agent_pump_send(struct agent *ag)
 /* Says "data N HEX8" for the recv in progress and ends it. */
 static void agent_recv_done(struct agent *ag)
 {
-	uint8_t digest[32];
+	uint8_t digest[EVP_MAX_MD_SIZE];
 
-	sha256_final(&ag->recv_hash, digest);
+	EVP_DigestFinal_ex(ag->recv_hash, digest, NULL);
 	printf("data %llu %02x%02x%02x%02x\n", (unsigned long long)ag->recv_count, digest[0],
 	       digest[1], digest[2], digest[3]);
 	fflush(stdout);
@@ -147,7 +148,7 @@ static void agent_pump_recv(struct agent *ag)
 
 		if (got <= 0)
 			break;
-		sha256_update(&ag->recv_hash, chunk, (size_t)got);
+		EVP_DigestUpdate(ag->recv_hash, chunk, (size_t)got);
 		ag->recv_count += (uint64_t)got;
 	}
 	if (ag->recv_goal > 0 && ag->recv_count == ag->recv_goal)
@@ -191,9 +192,12 @@ static const char *agent_data(struct agent *ag, const char *verb, const char *ar
 	} else {
 		if (ag->recv_goal > 0)
 			return "error a recv is still in progress";
+		if (!ag->recv_hash)
+			ag->recv_hash = EVP_MD_CTX_new();
+		if (!ag->recv_hash || !EVP_DigestInit_ex(ag->recv_hash, EVP_sha256(), NULL))
+			return "error cannot start a SHA-256 digest (out of memory)";
 		ag->recv_goal = count;
 		ag->recv_count = 0;
-		sha256_init(&ag->recv_hash);
 	}
 	return "ok";
 }
@@ -424,6 +428,7 @@ static int agent_virtual(const struct prog_opts *opts)
 	while (agent_read(&ag))
 		;
 	stack_free(ag.st);
+	EVP_MD_CTX_free(ag.recv_hash);
 	return PROG_EXIT_OK;
 }
 
@@ -444,6 +449,7 @@ int main(int argc, char **argv)
 		.user = &ag,
 	};
 	bool virtual_time = argc > 1 && strcmp(argv[1], "--virtual") == 0;
+	int status;
 
 	if (virtual_time) {
 		argv[1] = virtual_iface; /* the core flags want an interface */
@@ -456,5 +462,7 @@ int main(int argc, char **argv)
 		return agent_virtual(&opts);
 	}
 	ag.verbose = opts.verbose;
-	return prog_run_stack(&opts, agent_prog_rx);
+	status = prog_run_stack(&opts, agent_prog_rx);
+	EVP_MD_CTX_free(ag.recv_hash);
+	return status;
 }
