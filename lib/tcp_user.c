@@ -7,8 +7,8 @@
  * R2).
  *
  * A connection is named by its id (its slot in the TCB table); each call
- * checks the id and the state, changes the TCB, and leaves the sending to
- * tcp_output().  No call blocks.
+ * checks the id and the state, changes the TCB, and sends through
+ * tcp_output.c (the data and the FIN through tcp_output()).  No call blocks.
  * Limits: a passive open listens on a port for any peer (no fully
  * specified passive OPEN); OPEN and SEND take no timeout (R2,
  * tcp_conn_set_r2(), is the only limit); urgent data is read inline, and
