@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import Running, Wire, answer_to, linux_agreement, linux_verdict  # noqa: E402,F401
+from labproc import Running, Wire  # noqa: E402,F401
+from verdicts import answer_to, linux_agreement, linux_verdict  # noqa: E402,F401
 
 BUILD = Path(os.environ.get("TCPIP_BUILD", ROOT / "build" / "asan-ubsan"))
 

@@ -7,7 +7,7 @@ import pytest
 from scapy.all import ICMP, IP, TCP, UDP, Ether
 
 from conftest import Running, assert_linux_agrees, program, start_lab
-from labkit import ours_verdicts, verdict_of_line
+from verdicts import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 L4 = frame_vectors("l4.vec")

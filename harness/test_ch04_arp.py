@@ -6,7 +6,7 @@ import re
 import pytest
 
 from conftest import Running, host_answers, lab_with_wire, program, start_lab
-from labkit import answer_to, expected_kinds
+from verdicts import answer_to, expected_kinds
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("arp.vec")

@@ -7,7 +7,7 @@ import pytest
 from scapy.all import ARP, ICMP, Ether, rdpcap
 
 from conftest import Running, host_answers, lab_with_wire, program, start_lab
-from labkit import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
+from verdicts import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("icmp.vec")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Running, host_answers, lab_with_wire, program, start_lab
-from labkit import PYTHON, answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
+from labproc import PYTHON
+from verdicts import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
 from vectors import frame_vectors
 
 VECTORS = [v for v in frame_vectors("tcp.vec") if len(v.frame) >= 14]

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import Running, program, start_lab
-from labkit import PYTHON
+from labproc import PYTHON
 
 HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
 SIZE = 10_000_000

@@ -29,7 +29,7 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 
 import lablib  # noqa: E402
-from labkit import PYTHON, Running  # noqa: E402
+from labproc import PYTHON, Running  # noqa: E402
 
 CLIENT = r"""
 import socket, sys, time

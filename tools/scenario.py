@@ -45,7 +45,7 @@ TOOLS = Path(__file__).resolve().parent
 ROOT = TOOLS.parent
 sys.path.insert(0, str(TOOLS))
 
-from labkit import LineReader  # noqa: E402
+from labproc import LineReader  # noqa: E402
 from wire import arp_reply_for  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
