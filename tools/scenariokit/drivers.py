@@ -3,8 +3,10 @@ an agent, moves time, hands frames to the stack, runs application commands,
 and records the frames and events that come back.  CoreDriver runs
 `tcpagent --virtual` in virtual time; VethDriver runs an agent in the lab's
 target namespace in real time, its frames sent and heard by the bench's
-wire.py.  Every wait is bounded.
+wire.py.  Both declare Driver, the interface the runner plays a script
+through.  Every wait is bounded.
 """
+import abc
 import subprocess
 import threading
 import time
@@ -26,7 +28,75 @@ class AgentError(Exception):
     """The agent died, went quiet or refused a command it must carry out."""
 
 
-class CoreDriver:
+class Driver(abc.ABC):
+    """What Run asks of a target for one script, whatever runs the stack.  A
+    bench makes a driver with its agent started (bench.driver(); AgentError
+    or OSError if it cannot be), Run plays the lines through it, and
+    finish_run stops it.  Times are seconds of script time, from 0 at the
+    script's start.  What came back is kept in lists Run reads by index:
+
+      virtual   True if the clock moves only when told (wait_until), so a
+                line's window can be judged before real time passes
+      frames    [(time, frame bytes)]: every frame the stack sent, in order
+      events    [(time, text, earliest)]: every agent event line; it
+                happened at `time`, and no earlier than `earliest`
+      injected  [(time, frame bytes)]: every frame handed to the stack (ARP
+                replies included), at the time it went (over veth, the
+                time wire.py says it sent it, once absorb() has read that)
+      stray     agent stdout lines that are no part of the agent protocol
+    """
+
+    virtual: bool
+    frames: list
+    events: list
+    injected: list
+    stray: list
+
+    @abc.abstractmethod
+    def now(self):
+        """The script time now (float seconds); never raises."""
+
+    @abc.abstractmethod
+    def wait_until(self, t):
+        """Returns once script time `t` has come (at once if it has; time
+        never goes back; at most MAX_SCRIPT_S of waiting), with what the
+        stack did until then recorded (in virtual time: its timers run) or
+        left for absorb() (in real time).  Returns None; AgentError if the
+        agent fails or goes quiet on the way."""
+
+    @abc.abstractmethod
+    def wait_news(self, t):
+        """Returns when something may have come from the stack or at script
+        time `t`, whichever is first; the caller then calls absorb() and
+        looks.  Returns None; AgentError as wait_until."""
+
+    @abc.abstractmethod
+    def absorb(self):
+        """Files whatever has come in since the last call into frames, events,
+        injected times and stray.  Returns None; never raises."""
+
+    @abc.abstractmethod
+    def inject(self, frame):
+        """Hands Ethernet frame `frame` (bytes) to the stack now, as the peer
+        sends it, and records it in injected.  Returns None; AgentError if
+        the agent refuses it or fails, OSError if the peer's sender is gone."""
+
+    @abc.abstractmethod
+    def app(self, command):
+        """Runs one application command of the agent protocol ("listen 8080",
+        "send 10") now.  Returns the agent's answer: "ok" or "error ...";
+        AgentError if the agent cannot be written to or does not answer
+        within AGENT_ANSWER_S."""
+
+    @abc.abstractmethod
+    def stop(self):
+        """Tells the agent to quit and waits for it (bounded; it is killed if
+        it does not end).  Returns (exit status, stderr text); never raises
+        for an agent that is already gone."""
+
+
+
+class CoreDriver(Driver):
     """Drives `tcpagent --virtual`: the clock moves only when told."""
 
     virtual = True
@@ -209,7 +279,7 @@ def wire_item(line, now):
     return ("wire", now, line)
 
 
-class VethDriver:
+class VethDriver(Driver):
     """Drives an agent in the lab's target namespace, in real time; the bench's
     wire.py stream sends and hears frames on the peer side."""
 
