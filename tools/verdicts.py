@@ -5,15 +5,21 @@ the answers a target sent back, by kind (answer_to, answer_kinds).
 
 Shared by the harness (harness/conftest.py) and tools/compare.py, so the
 tests check exactly what the reader is shown.  Every wait is bounded.  The
-answers are decoded with scapy (the harness's Python has it).
+answers are decoded with scapy (the harness's Python has it), but for TCP
+segments, which the scenario runner's decoder reads (scenariokit.frames), so
+the two judge segments alike.
 """
 import re
 import time
 from pathlib import Path
 
+from labaddr import TARGET_IP, TARGET_MAC
 from labproc import Running
+from scenariokit.frames import SEQ_MOD, mac_bytes, parse_frame
+from scenariokit.parsing import FLAG_BITS
 
 ROOT = Path(__file__).resolve().parents[1]
+FIN, SYN, RST, ACK = (FLAG_BITS[letter] for letter in "FSR.")
 
 # Linux counters that move only when a packet is refused as wrong.  A vector
 # that names some of these expects exactly those to move, and the rest to stay.
@@ -163,10 +169,10 @@ def answer_kinds(request, frames):
             continue
         if ICMP in pkt and pkt[ICMP].type == 11 and pkt[ICMP].code == 1:
             continue  # Linux giving up reassembly of an earlier fragment vector, 30 s on
-        if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == "192.0.2.2" and pkt[ARP].pdst != "192.0.2.2":
+        if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == TARGET_IP and pkt[ARP].pdst != TARGET_IP:
             # By bytes, not scapy's fields: a request with an odd hardware
             # type has its addresses decoded otherwise.
-            ok = frame[22:28] == bytes.fromhex("020000000002") and frame[32:38] == request[22:28]
+            ok = frame[22:28] == mac_bytes(TARGET_MAC) and frame[32:38] == request[22:28]
             kinds.append("arp-reply" if ok else "other:bad arp reply " + pkt.summary())
         elif ICMP in pkt and pkt[ICMP].type == 0 and ICMP in req:
             same = (pkt[IP].src == req[IP].dst and pkt[IP].dst == req[IP].src and
@@ -176,31 +182,37 @@ def answer_kinds(request, frames):
         elif ICMP in pkt and pkt[ICMP].type == 14:
             kinds.append("timestamp-reply")
         elif TCP in pkt and TCP in req:
-            kinds.append(tcp_answer_kind(req, pkt))
+            kinds.append(tcp_answer_kind(request, frame))
         else:
             kinds.append("other:" + pkt.summary())
     return sorted(kinds)
 
 
-def tcp_answer_kind(req, pkt):
-    """"tcp-rst" if pkt is exactly the reset RFC 9293 3.10.7.1 owes the
-    segment req (SEQ=SEG.ACK with ACK; else SEQ=0, ACK=SEG.SEQ+SEG.LEN,
-    RST+ACK), "tcp-synack" for a SYN-ACK of req's SYN, else "other:..."."""
-    from scapy.all import IP, TCP
+def tcp_answer_kind(request, frame):
+    """"tcp-rst" if Ethernet frame `frame` is exactly the reset RFC 9293
+    3.10.7.1 owes the segment in frame `request` (SEQ=SEG.ACK with ACK; else
+    SEQ=0, ACK=SEG.SEQ+SEG.LEN, RST+ACK), "tcp-synack" for a SYN-ACK of the
+    request's SYN, else "other:...", also when either is no whole TCP/IPv4
+    segment.  Both are read by the scenario runner's decoder, parse_frame;
+    scapy only words an "other:" kind."""
+    from scapy.all import TCP, Ether
 
-    seg, ans = req[TCP], pkt[TCP]
+    seg, ans = parse_frame(request), parse_frame(frame)
+    if seg is None or ans is None:
+        return "other:" + Ether(frame).summary()
     ports = ans.sport == seg.dport and ans.dport == seg.sport
-    if ans.flags.R and ports:
-        if seg.flags.A:
-            ok = str(ans.flags) == "R" and ans.seq == seg.ack
+    if ans.flags & RST and ports:
+        if seg.flags & ACK:
+            ok = ans.flags == RST and ans.seq == seg.ack
         else:
-            text = req[IP].len - req[IP].ihl * 4 - seg.dataofs * 4
-            seq_len = text + bool(seg.flags.S) + bool(seg.flags.F)
-            ok = str(ans.flags) == "RA" and ans.seq == 0 and ans.ack == (seg.seq + seq_len) % 2**32
-        return "tcp-rst" if ok else f"other:reset that differs (seq {ans.seq} ack {ans.ack} {ans.flags})"
-    if str(ans.flags) == "SA" and ports and ans.ack == (seg.seq + 1) % 2**32:
+            seq_len = len(seg.payload) + bool(seg.flags & SYN) + bool(seg.flags & FIN)
+            ok = (ans.flags == RST | ACK and ans.seq == 0
+                  and ans.ack == (seg.seq + seq_len) % SEQ_MOD)
+        flags = Ether(frame)[TCP].flags
+        return "tcp-rst" if ok else f"other:reset that differs (seq {ans.seq} ack {ans.ack} {flags})"
+    if ans.flags == SYN | ACK and ports and ans.ack == (seg.seq + 1) % SEQ_MOD:
         return "tcp-synack"
-    return "other:" + pkt.summary()
+    return "other:" + Ether(frame).summary()
 
 
 def icmp_data(pkt):
