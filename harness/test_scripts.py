@@ -15,6 +15,7 @@ import re
 import pytest
 
 from conftest import ROOT, program, start_lab
+from labaddr import TARGET_CIDR
 from scenariokit import PYTHON
 from scenariokit.benches import CoreBench, VethBench
 from scenariokit.flow import PeerStream, StackStream, peer_payload
@@ -40,7 +41,7 @@ def veth_bench(target, argv):
 @pytest.fixture(scope="module")
 def ours_bench():
     """Our agent on target0 of a lab whose kernel holds no address."""
-    bench = veth_bench("ours", [program("tcpagent"), "-i", "target0", "-a", "192.0.2.2/24"])
+    bench = veth_bench("ours", [program("tcpagent"), "-i", "target0", "-a", TARGET_CIDR])
     yield bench
     bench.close()
     bench.lab.down()
