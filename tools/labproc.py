@@ -2,9 +2,10 @@
 from the peer (Wire, over tools/wire.py), a chapter program running on the
 target (Running), and the line reader both read their pipes with.
 
-Shared by the harness (harness/conftest.py), the demo, tools/compare.py and
-the scenario runner, so the tests drive the lab as the reader is shown.
-Verdicts and Linux's counters are verdicts.py's.  Every wait is bounded.
+Shared by the harness (harness/conftest.py), tools/compare.py,
+tools/bench_tcp.py and the scenario runner (LineReader), so the tests drive
+the lab as the reader is shown.  Verdicts and Linux's counters are
+verdicts.py's.  Every wait is bounded.
 """
 import os
 import queue
