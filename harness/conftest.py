@@ -19,7 +19,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import Running, Wire, answer_to, linux_agreement, linux_verdict  # noqa: E402,F401
+from labaddr import TARGET_CIDR  # noqa: E402
+from labproc import Running, Wire  # noqa: E402,F401
+from verdicts import answer_to, linux_agreement, linux_verdict  # noqa: E402,F401
 
 BUILD = Path(os.environ.get("TCPIP_BUILD", ROOT / "build" / "asan-ubsan"))
 
@@ -77,7 +79,7 @@ def host_answers(prog, vectors, extra=()):
     handshake; extra: its own flags) at 192.0.2.2, each vector's frame sent
     by wire.py playing 192.0.2.1."""
     with lab_with_wire(target="ours", peer="raw", as_host=True) as (lab, wire):
-        running = Running(lab, [program(prog), "-i", "target0", "-a", "192.0.2.2/24", "-t", "120",
+        running = Running(lab, [program(prog), "-i", "target0", "-a", TARGET_CIDR, "-t", "120",
                                 *extra])
         answers = {vec.name: answer_to(wire, vec, vec.answer) for vec in vectors}
         running.stop()

@@ -9,14 +9,15 @@ import pytest
 from scapy.all import ARP, ICMP, IP, Ether, IPv6, Raw, rdpcap
 
 from conftest import Running, Wire, program, start_lab
+from labaddr import PEER_IP, PEER_MAC, TARGET_IP, TARGET_MAC
 
-PEER, TARGET = "02:00:00:00:00:01", "02:00:00:00:00:02"
+PEER, TARGET = PEER_MAC, TARGET_MAC
 FRAMES = [
-    bytes(Ether(src=PEER, dst=TARGET) / IP(src="192.0.2.1", dst="192.0.2.2") / ICMP()),
-    bytes(Ether(src=PEER, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="192.0.2.1", pdst="192.0.2.2")),
+    bytes(Ether(src=PEER, dst=TARGET) / IP(src=PEER_IP, dst=TARGET_IP) / ICMP()),
+    bytes(Ether(src=PEER, dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=PEER_IP, pdst=TARGET_IP)),
     bytes(Ether(src=PEER, dst=TARGET, type=0x88B5) / Raw(b"local experimental ethertype")),
     bytes(Ether(src=PEER, dst=TARGET) / IPv6(src="2001:db8::1", dst="2001:db8::2") / Raw(b"v6")),
-    bytes(Ether(src=PEER, dst=TARGET) / IP(src="192.0.2.1", dst="192.0.2.2") / ICMP() / Raw(bytes(1472))),
+    bytes(Ether(src=PEER, dst=TARGET) / IP(src=PEER_IP, dst=TARGET_IP) / ICMP() / Raw(bytes(1472))),
 ]
 
 

@@ -6,7 +6,7 @@ import pytest
 from scapy.all import IP, Ether
 
 from conftest import assert_linux_agrees, program
-from labkit import ours_verdicts, verdict_of_line
+from verdicts import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("ipv4.vec", "truncation.vec")

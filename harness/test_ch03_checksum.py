@@ -7,7 +7,8 @@ import pytest
 from scapy.all import ICMP, IP, TCP, UDP, Ether
 
 from conftest import Running, assert_linux_agrees, program, start_lab
-from labkit import ours_verdicts, verdict_of_line
+from labaddr import TARGET_IP, TARGET_MAC
+from verdicts import ours_verdicts, verdict_of_line
 from vectors import frame_vectors
 
 L4 = frame_vectors("l4.vec")
@@ -74,7 +75,7 @@ def live():
     """Our cksumcheck on target0, the peer kernel at 192.0.2.1 with a static
     neighbour entry for 192.0.2.2 (our stack answers ARP from chapter 4 on)."""
     lab = start_lab(target="ours", peer="kernel")
-    lab.run("peer", ["ip", "neigh", "replace", "192.0.2.2", "lladdr", "02:00:00:00:00:02",
+    lab.run("peer", ["ip", "neigh", "replace", TARGET_IP, "lladdr", TARGET_MAC,
                      "dev", "peer0", "nud", "permanent"])
     yield lab
     lab.down()
@@ -84,9 +85,9 @@ def test_live_tools_checksums_ok(live):
     """ping, a UDP datagram (nc -u) and a TCP connect (nc -z, whose SYN Linux
     may send twice) from the real Linux peer: every checksum verifies."""
     prog = Running(live, [program("cksumcheck"), "-i", "target0", "-t", "30"])
-    live.run("peer", ["ping", "-c", "3", "-i", "0.2", "-W", "1", "192.0.2.2"], check=False)
-    live.run("peer", ["sh", "-c", "echo hello | nc -u -w 1 -q 0 192.0.2.2 9"], check=False)
-    live.run("peer", ["nc", "-z", "-w", "1", "192.0.2.2", "80"], check=False)
+    live.run("peer", ["ping", "-c", "3", "-i", "0.2", "-W", "1", TARGET_IP], check=False)
+    live.run("peer", ["sh", "-c", f"echo hello | nc -u -w 1 -q 0 {TARGET_IP} 9"], check=False)
+    live.run("peer", ["nc", "-z", "-w", "1", TARGET_IP, "80"], check=False)
     lines = prog.lines(5, timeout=10)
     prog.stop()
     assert all(l.endswith(" ok") for l in lines), lines
@@ -102,7 +103,7 @@ def test_live_offload_shows_partial(live):
     live.run("peer", ["ethtool", "-K", "peer0", "tx", "on"])
     try:
         prog = Running(live, [program("cksumcheck"), "-i", "target0", "-c", "1", "-t", "20"])
-        live.run("peer", ["nc", "-z", "-w", "1", "192.0.2.2", "81"], check=False)
+        live.run("peer", ["nc", "-z", "-w", "1", TARGET_IP, "81"], check=False)
         lines = prog.lines(1, timeout=10)
         prog.stop()
     finally:

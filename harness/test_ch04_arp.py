@@ -6,11 +6,12 @@ import re
 import pytest
 
 from conftest import Running, host_answers, lab_with_wire, program, start_lab
-from labkit import answer_to, expected_kinds
+from labaddr import PEER_IP, PEER_MAC, TARGET_CIDR, TARGET_IP, TARGET_MAC
+from verdicts import answer_to, expected_kinds
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("arp.vec")
-ARPD = ["-i", "target0", "-a", "192.0.2.2/24"]
+ARPD = ["-i", "target0", "-a", TARGET_CIDR]
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +26,16 @@ def test_arping_gets_three_replies(tools_lab):
     """arping -c 3 from the peer: three replies from our MAC; arpd prints
     its announce, then request, learned, reply."""
     prog = Running(tools_lab, [program("arpd")] + ARPD + ["-t", "20", "-c", "3"])
-    run = tools_lab.run("peer", ["arping", "-c", "3", "-w", "5", "192.0.2.2"], check=False)
+    run = tools_lab.run("peer", ["arping", "-c", "3", "-w", "5", TARGET_IP], check=False)
     lines = prog.lines(8, timeout=10)
     prog.stop()
     assert run.returncode == 0, run.stdout + run.stderr
-    assert len(re.findall(r"bytes from 02:00:00:00:00:02 \(192\.0\.2\.2\)", run.stdout)) == 3
+    assert len(re.findall(re.escape(f"bytes from {TARGET_MAC} ({TARGET_IP})"), run.stdout)) == 3
     assert re.search(r" 3 packets received", run.stdout), run.stdout
-    assert lines[0].endswith("arp announce 192.0.2.2 is-at 02:00:00:00:00:02"), lines
-    assert sum(l.endswith("arp who-has 192.0.2.2 tell 192.0.2.1 (02:00:00:00:00:01)") for l in lines) == 3
-    assert sum(l.endswith("arp reply 192.0.2.2 is-at 02:00:00:00:00:02 to 192.0.2.1") for l in lines) == 3
-    assert any(l.endswith("neigh 192.0.2.1 learned 02:00:00:00:00:01, stale") for l in lines), lines
+    assert lines[0].endswith(f"arp announce {TARGET_IP} is-at {TARGET_MAC}"), lines
+    assert sum(l.endswith(f"arp who-has {TARGET_IP} tell {PEER_IP} ({PEER_MAC})") for l in lines) == 3
+    assert sum(l.endswith(f"arp reply {TARGET_IP} is-at {TARGET_MAC} to {PEER_IP}") for l in lines) == 3
+    assert any(l.endswith(f"neigh {PEER_IP} learned {PEER_MAC}, stale") for l in lines), lines
 
 
 def test_kernel_neighbour_reachable(tools_lab):
@@ -42,22 +43,22 @@ def test_kernel_neighbour_reachable(tools_lab):
     becomes REACHABLE with our MAC (ping gets no echo reply until chapter 5)."""
     tools_lab.run("peer", ["ip", "neigh", "flush", "dev", "peer0"])
     prog = Running(tools_lab, [program("arpd")] + ARPD + ["-t", "20"])
-    tools_lab.run("peer", ["ping", "-c", "1", "-W", "1", "192.0.2.2"], check=False)
-    neigh = tools_lab.run("peer", ["ip", "neigh", "show", "192.0.2.2", "dev", "peer0"]).stdout
+    tools_lab.run("peer", ["ping", "-c", "1", "-W", "1", TARGET_IP], check=False)
+    neigh = tools_lab.run("peer", ["ip", "neigh", "show", TARGET_IP, "dev", "peer0"]).stdout
     prog.stop()
-    assert re.search(r"lladdr 02:00:00:00:00:02 (REACHABLE|DELAY|PROBE)", neigh), neigh
+    assert re.search(rf"lladdr {TARGET_MAC} (REACHABLE|DELAY|PROBE)", neigh), neigh
     assert "REACHABLE" in neigh, neigh
 
 
 def test_resolve_on_demand(tools_lab):
     """--resolve 192.0.2.1: one request, the peer kernel's reply, a
     REACHABLE entry."""
-    prog = Running(tools_lab, [program("arpd")] + ARPD + ["--resolve", "192.0.2.1", "-t", "20", "-c", "1"])
+    prog = Running(tools_lab, [program("arpd")] + ARPD + ["--resolve", PEER_IP, "-t", "20", "-c", "1"])
     lines = prog.lines(4, timeout=10)
     prog.stop()
-    assert lines[1].endswith("arp who-has 192.0.2.1 (try 1)"), lines
-    assert lines[2].endswith("arp reply 192.0.2.1 is-at 02:00:00:00:00:01"), lines
-    assert lines[3].endswith("neigh 192.0.2.1 learned 02:00:00:00:00:01, reachable"), lines
+    assert lines[1].endswith(f"arp who-has {PEER_IP} (try 1)"), lines
+    assert lines[2].endswith(f"arp reply {PEER_IP} is-at {PEER_MAC}"), lines
+    assert lines[3].endswith(f"neigh {PEER_IP} learned {PEER_MAC}, reachable"), lines
 
 
 def test_resolve_gives_up(tools_lab):
@@ -74,7 +75,7 @@ def test_linux_arping_for_comparison():
     """The same arping against Linux: three replies too."""
     lab = start_lab(target="linux", peer="kernel")
     try:
-        run = lab.run("peer", ["arping", "-c", "3", "-w", "5", "192.0.2.2"], check=False)
+        run = lab.run("peer", ["arping", "-c", "3", "-w", "5", TARGET_IP], check=False)
     finally:
         lab.down()
     assert run.returncode == 0 and " 3 packets received" in run.stdout, run.stdout

@@ -7,11 +7,12 @@ import pytest
 from scapy.all import ARP, ICMP, Ether, rdpcap
 
 from conftest import Running, host_answers, lab_with_wire, program, start_lab
-from labkit import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
+from labaddr import PEER_IP, TARGET_CIDR, TARGET_IP, TARGET_MAC
+from verdicts import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
 from vectors import frame_vectors
 
 VECTORS = frame_vectors("icmp.vec")
-PINGD = ["-i", "target0", "-a", "192.0.2.2/24"]
+PINGD = ["-i", "target0", "-a", TARGET_CIDR]
 
 
 @pytest.fixture(scope="module", params=["ours", "linux"])
@@ -27,7 +28,7 @@ def ping_lab(request):
 
 def ping(lab, *args, timeout=60):
     """Runs ping in the peer; returns (transmitted, received, output)."""
-    run = lab.run("peer", ["ping", *args, "192.0.2.2"], timeout=timeout, check=False)
+    run = lab.run("peer", ["ping", *args, TARGET_IP], timeout=timeout, check=False)
     counts = re.search(r"(\d+) packets transmitted, (\d+) received", run.stdout)
     assert counts, run.stdout + run.stderr
     return int(counts.group(1)), int(counts.group(2)), run.stdout + run.stderr
@@ -41,7 +42,7 @@ def test_ping_five(ping_lab):
 def test_ping_large(ping_lab):
     """ping -s 1400: 1428-byte packets, every reply."""
     sent, got, out = ping(ping_lab, "-c", "3", "-i", "0.2", "-s", "1400")
-    assert (sent, got) == (3, 3) and "1408 bytes from 192.0.2.2" in out, out
+    assert (sent, got) == (3, 3) and f"1408 bytes from {TARGET_IP}" in out, out
 
 
 def test_ping_payload_intact(ping_lab):
@@ -65,7 +66,7 @@ def test_resolves_before_sending(tmp_path):
     peer's ARP reply (the pcap holds both directions, in order)."""
     lab = start_lab(target="ours", peer="kernel")
     try:
-        lab.run("peer", ["ip", "neigh", "replace", "192.0.2.2", "lladdr", "02:00:00:00:00:02",
+        lab.run("peer", ["ip", "neigh", "replace", TARGET_IP, "lladdr", TARGET_MAC,
                          "dev", "peer0", "nud", "permanent"])
         pcap = tmp_path / "pingd.pcap"
         prog = Running(lab, [program("pingd")] + PINGD + ["--pcap", str(pcap), "-t", "20", "-c", "2"])
@@ -74,8 +75,8 @@ def test_resolves_before_sending(tmp_path):
     finally:
         lab.down()
     frames = [Ether(bytes(p)) for p in rdpcap(str(pcap))]
-    kinds = [("arp-request" if ARP in f and f[ARP].op == 1 and f[ARP].pdst == "192.0.2.1" else
-              "arp-reply" if ARP in f and f[ARP].op == 2 and f[ARP].psrc == "192.0.2.1" else
+    kinds = [("arp-request" if ARP in f and f[ARP].op == 1 and f[ARP].pdst == PEER_IP else
+              "arp-reply" if ARP in f and f[ARP].op == 2 and f[ARP].psrc == PEER_IP else
               "echo-request" if ICMP in f and f[ICMP].type == 8 else
               "echo-reply" if ICMP in f and f[ICMP].type == 0 else "other") for f in frames]
     assert got == 1, kinds

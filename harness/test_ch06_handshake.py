@@ -10,23 +10,25 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, Running, host_answers, lab_with_wire, program, start_lab
-from labkit import PYTHON, answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
+from labaddr import TARGET_CIDR, TARGET_IP
+from labproc import PYTHON
+from verdicts import answer_to, counters_moved, expected_kinds, linux_agreement, read_counters
 from vectors import frame_vectors
 
 VECTORS = [v for v in frame_vectors("tcp.vec") if len(v.frame) >= 14]
-HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
+HOST = ["-i", "target0", "-a", TARGET_CIDR]
 OPEN = (8080, 8081)
 # Linux doing what handshake does on the same ports: accept, close at once.
 LISTENER = ("import select, socket, time\n"
             "socks = []\n"
             "for port in (%s):\n"
             "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-            "    s.bind(('192.0.2.2', port)); s.listen(16); socks.append(s)\n"
+            "    s.bind((%r, port)); s.listen(16); socks.append(s)\n"
             "print('listening', flush=True)\n"
             "end = time.monotonic() + 300\n"
             "while time.monotonic() < end:\n"
             "    for s in select.select(socks, [], [], 1)[0]:\n"
-            "        s.accept()[0].close()\n") % ", ".join(map(str, OPEN))
+            "        s.accept()[0].close()\n") % (", ".join(map(str, OPEN)), TARGET_IP)
 
 @pytest.fixture(scope="module", params=["ours", "linux"])
 def client_lab(request):
@@ -69,7 +71,7 @@ def tcp_lines(target, count, timeout=10):
 def test_nc_open_port(client_lab):
     """nc -z connects to an open port (exit 0): the handshake completed."""
     kind, lab, target = client_lab
-    run = peer(lab, "nc", "-z", "-w", "3", "192.0.2.2", "8080")
+    run = peer(lab, "nc", "-z", "-w", "3", TARGET_IP, "8080")
     assert run.returncode == 0, run.stderr
     if kind == "ours":
         lines = tcp_lines(target, 3)
@@ -81,7 +83,7 @@ def test_nc_closed_port_refused(client_lab):
     """nc -z to a closed port is refused by a reset (exit 1, "refused"), not
     left to time out."""
     kind, lab, target = client_lab
-    run = peer(lab, "nc", "-v", "-z", "-w", "3", "192.0.2.2", "9")
+    run = peer(lab, "nc", "-v", "-z", "-w", "3", TARGET_IP, "9")
     assert run.returncode == 1 and "refused" in run.stderr, run.stderr
 
 
@@ -89,7 +91,7 @@ def test_curl_connects(client_lab):
     """curl connects (it fails only after, with an empty reply or a reset:
     exit 52 or 56, never 7, "could not connect")."""
     kind, lab, target = client_lab
-    run = peer(lab, "curl", "-sS", "-m", "5", "http://192.0.2.2:8080/")
+    run = peer(lab, "curl", "-sS", "-m", "5", f"http://{TARGET_IP}:8080/")
     assert run.returncode in (52, 56), (run.returncode, run.stderr)
 
 
@@ -98,7 +100,7 @@ def test_nmap_sees_exactly_the_open_ports(client_lab):
     every other port closed (reset), against ours as against Linux."""
     kind, lab, target = client_lab
     run = peer(lab, "nmap", "-sS", "-n", "-Pn", "--max-retries", "1", "-p", "1-1024,8000-8100",
-               "192.0.2.2", timeout=120)
+               TARGET_IP, timeout=120)
     opened = re.findall(r"^(\d+)/tcp\s+open", run.stdout, re.M)
     assert opened == ["8080", "8081"], run.stdout
     assert "1123 closed tcp ports (reset)" in run.stdout, run.stdout

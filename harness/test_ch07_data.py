@@ -13,9 +13,10 @@ import time
 import pytest
 
 from conftest import Running, program, start_lab
-from labkit import PYTHON
+from labaddr import PEER_IP, TARGET_CIDR, TARGET_IP
+from labproc import PYTHON
 
-HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
+HOST = ["-i", "target0", "-a", TARGET_CIDR]
 SIZE = 10_000_000
 SANITIZER = re.compile(r"AddressSanitizer|LeakSanitizer|runtime error:")
 
@@ -66,7 +67,7 @@ def serve(lab, payload, *extra):
 def curl_fetch(lab, out, timeout):
     """curl in the peer fetches the payload from our HTTP server into out."""
     return lab.run("peer", ["curl", "-sS", "-m", str(timeout), "-o", str(out),
-                            "http://192.0.2.2:8080/10m.bin"], timeout=timeout + 30, check=False)
+                            f"http://{TARGET_IP}:8080/10m.bin"], timeout=timeout + 30, check=False)
 
 
 def test_curl_fetches_10mb(lab, payload, tmp_path):
@@ -85,7 +86,7 @@ def test_nc_into_discard_counts_every_byte(lab, payload):
     prog = serve(lab, payload)
     try:
         with open(payload[0], "rb") as data:
-            run = lab.run("peer", ["nc", "-N", "-w", "10", "192.0.2.2", "9"], stdin=data,
+            run = lab.run("peer", ["nc", "-N", "-w", "10", TARGET_IP, "9"], stdin=data,
                           timeout=120, check=False)
         assert run.returncode == 0, run.stderr
         lines = [l for l in prog.lines(200, timeout=10) if l.startswith("discard 192")]
@@ -101,7 +102,7 @@ def test_echo_returns_every_byte(lab, payload):
     buffers are full)."""
     client = ("import socket, threading\n"
               "data = bytes(range(256)) * 4096\n"
-              "s = socket.create_connection(('192.0.2.2', 7), timeout=20)\n"
+              f"s = socket.create_connection(('{TARGET_IP}', 7), timeout=20)\n"
               "def send():\n"
               "    s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
               "t = threading.Thread(target=send); t.start()\n"
@@ -120,7 +121,7 @@ def test_chargen_lines(lab, payload):
     """chargen sends RFC 864's lines: 72 printable characters, CR LF, each
     line starting one character later than the one before."""
     client = ("import socket\n"
-              "s = socket.create_connection(('192.0.2.2', 19), timeout=10)\n"
+              f"s = socket.create_connection(('{TARGET_IP}', 19), timeout=10)\n"
               "data = b''\n"
               "while len(data) < 74 * 10:\n"
               "    data += s.recv(4096)\n"
@@ -139,14 +140,14 @@ def test_chargen_lines(lab, payload):
 @pytest.fixture(scope="module")
 def http_server(lab, payload):
     """python3 -m http.server in the peer, serving the payload's folder."""
-    proc = lab.popen("peer", [PYTHON, "-m", "http.server", "8000", "--bind", "192.0.2.1",
+    proc = lab.popen("peer", [PYTHON, "-m", "http.server", "8000", "--bind", PEER_IP,
                               "--directory", str(payload[0].parent)],
                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ready = lab.run("peer", [PYTHON, "-c",
                              "import socket, time\n"
                              "for _ in range(100):\n"
                              "    try:\n"
-                             "        socket.create_connection(('192.0.2.1', 8000), 1).close(); break\n"
+                             f"        socket.create_connection(('{PEER_IP}', 8000), 1).close(); break\n"
                              "    except OSError: time.sleep(0.1)\n"], timeout=20)
     assert ready.returncode == 0
     yield proc
@@ -157,7 +158,7 @@ def http_server(lab, payload):
 def fetch(lab, out, timeout, *extra):
     """Our fetch, in the target, gets the payload from the peer's server."""
     return lab.run("target", [program("fetch")] + HOST + [
-        "--url", "http://192.0.2.1:8000/10m.bin", "-o", str(out), "-t", str(timeout), "-v",
+        "--url", f"http://{PEER_IP}:8000/10m.bin", "-o", str(out), "-t", str(timeout), "-v",
         *extra], timeout=timeout + 30, check=False)
 
 
@@ -238,7 +239,7 @@ def test_ours_to_linux_under_faults(lab, payload, small_payload, tmp_path, name,
         "--fault", spec])
     try:
         run = lab.run("peer", ["curl", "-sS", "-m", "400", "-o", str(tmp_path / "got"),
-                               f"http://192.0.2.2:8080/{src[0].name}"], timeout=430, check=False)
+                               f"http://{TARGET_IP}:8080/{src[0].name}"], timeout=430, check=False)
         assert run.returncode == 0, run.stderr
         assert sha256_of(tmp_path / "got") == src[1]
         no_connections_left(lab, 8080)
@@ -256,7 +257,7 @@ def test_linux_to_ours_under_faults(lab, payload, small_payload, http_server, tm
     same bytes, in bounded time, and both ends close."""
     src = sized(payload, small_payload, size)
     run = lab.run("target", [program("fetch")] + HOST + [
-        "--url", f"http://192.0.2.1:8000/{src[0].name}", "-o", str(tmp_path / "got"),
+        "--url", f"http://{PEER_IP}:8000/{src[0].name}", "-o", str(tmp_path / "got"),
         "-t", "400", "-v", "--fault", spec], timeout=430, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert sha256_of(tmp_path / "got") == src[1]

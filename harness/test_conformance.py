@@ -13,7 +13,9 @@ import pytest
 from conftest import BUILD, ROOT, start_lab
 
 import conformance as tool  # noqa: E402 (tools/, on the path conftest sets)
-import scenario  # noqa: E402
+from scenariokit import suite  # noqa: E402
+from scenariokit.parsing import parse_script  # noqa: E402
+from scenariokit.running import Result  # noqa: E402
 
 TOOL = [str(ROOT / "tools" / "conformance.py"), "--build", str(BUILD)]
 REPORT = ROOT / "CONFORMANCE.md"
@@ -87,16 +89,16 @@ def test_second_try(monkeypatch, target, firsts, played, status, named):
     """Over veth, a script that fails is played once more (scripts keep real
     time on a shared machine); a pass then counts and is named with the first
     run's reason, and the core, in virtual time, gets one run only."""
-    script = scenario.parse_script(ROOT / "testvectors/scripts/06-handshake/passive-open.pkt")
+    script = parse_script(ROOT / "testvectors/scripts/06-handshake/passive-open.pkt")
     plays = []
 
     def run_target(tgt, chosen, _args, **_kw):
-        """A stand-in for scenario.run_target: the next status in firsts."""
+        """A stand-in for suite.run_target: the next status in firsts."""
         plays.append(tgt)
         result = firsts[len(plays) - 1]
-        return [scenario.Result(chosen[0], tgt, result, "line 9: late" if result == "FAIL" else "")]
+        return [Result(chosen[0], tgt, result, "line 9: late" if result == "FAIL" else "")]
 
-    monkeypatch.setattr(scenario, "run_target", run_target)
+    monkeypatch.setattr(suite, "run_target", run_target)
     tries = []
     out = tool.scripts_for(target, [script], None, tries)
     assert len(plays) == played and [o.status for o in out] == [status]

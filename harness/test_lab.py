@@ -137,8 +137,8 @@ def cli(*args, env=None, timeout=30):
 # ---------------------------------------------------------------- tests
 
 @pytest.mark.parametrize("target,peer,addresses", [
-    ("ours", "kernel", {"peer": ["192.0.2.1/24"], "target": []}),
-    ("linux", "raw", {"peer": [], "target": ["192.0.2.2/24"]}),
+    ("ours", "kernel", {"peer": [f"{lablib.PEER_IP}/{lablib.PREFIX}"], "target": []}),
+    ("linux", "raw", {"peer": [], "target": [f"{lablib.TARGET_IP}/{lablib.PREFIX}"]}),
 ])
 def test_namespaces_links_and_addresses(target, peer, addresses):
     """Each side is its own netns with lo and one veth end: right MAC, UP,
@@ -291,7 +291,7 @@ def test_cli_lifecycle(tmp_path):
         status = cli("status", env=dict(env, TCPIP_LAB_NAME=name))
         assert status.returncode == 0, status.stderr
         assert lablib.PEER_MAC in status.stdout and lablib.TARGET_MAC in status.stdout
-        assert "192.0.2.1/24" in status.stdout
+        assert f"{lablib.PEER_IP}/{lablib.PREFIX}" in status.stdout
 
         again = cli("up", "--name", name, env=env)
         assert again.returncode == 1 and "already up" in again.stderr

@@ -15,19 +15,24 @@ import re
 import pytest
 
 from conftest import ROOT, program, start_lab
-import scenario
+from labaddr import TARGET_CIDR
+from scenariokit import PYTHON
+from scenariokit.benches import CoreBench, VethBench
+from scenariokit.flow import PeerStream, StackStream, peer_payload
+from scenariokit.parsing import TARGETS, ScriptError, parse_script, parse_segment
+from scenariokit.running import run_script
 
 SCRIPTS = sorted((ROOT / "testvectors" / "scripts").rglob("*.pkt"))
-PARSED = [scenario.parse_script(path) for path in SCRIPTS]
+PARSED = [parse_script(path) for path in SCRIPTS]
 CASES = [pytest.param(script, target, id=f"{script.path.stem}-{target}")
-         for script in PARSED for target in scenario.TARGETS if target in script.targets]
+         for script in PARSED for target in TARGETS if target in script.targets]
 
 
 def veth_bench(target, argv):
     """A VethBench for `target` on a fresh lab (loud skip if none can be had)."""
     lab = start_lab(target=target, peer="raw")
     try:
-        return scenario.VethBench(target, argv, lab=lab)
+        return VethBench(target, argv, lab=lab)
     except BaseException:
         lab.down()
         raise
@@ -36,7 +41,7 @@ def veth_bench(target, argv):
 @pytest.fixture(scope="module")
 def ours_bench():
     """Our agent on target0 of a lab whose kernel holds no address."""
-    bench = veth_bench("ours", [program("tcpagent"), "-i", "target0", "-a", "192.0.2.2/24"])
+    bench = veth_bench("ours", [program("tcpagent"), "-i", "target0", "-a", TARGET_CIDR])
     yield bench
     bench.close()
     bench.lab.down()
@@ -45,7 +50,7 @@ def ours_bench():
 @pytest.fixture(scope="module")
 def linux_bench():
     """The Linux kernel at 192.0.2.2, driven by tools/linux_agent.py."""
-    agent = [scenario.PYTHON, str(ROOT / "tools" / "linux_agent.py"), "-i", "target0"]
+    agent = [PYTHON, str(ROOT / "tools" / "linux_agent.py"), "-i", "target0"]
     bench = veth_bench("linux", agent)
     yield bench
     bench.close()
@@ -56,7 +61,7 @@ def bench_for(request, target):
     """The bench of `target`: core is made per test (a fresh agent per script
     anyway), the veth ones are module-scoped fixtures, made only if used."""
     if target == "core":
-        return scenario.CoreBench(program("tcpagent"))
+        return CoreBench(program("tcpagent"))
     return request.getfixturevalue(f"{target}_bench")
 
 
@@ -65,7 +70,7 @@ def on_core(tmp_path, name, text):
     the runner's result."""
     path = tmp_path / f"{name}.pkt"
     path.write_text(text)
-    return scenario.run_script(scenario.parse_script(path), bench_for(None, "core"))
+    return run_script(parse_script(path), bench_for(None, "core"))
 
 
 def test_scripts_found():
@@ -159,17 +164,17 @@ def test_streams():
     """The runner's models of both byte streams: the stack's is the
     application's sends end to end, each from 0; the peer's keeps the first
     copy of each byte, and its digest is SHA-256's first 8 hex digits."""
-    stack = scenario.StackStream()
+    stack = StackStream()
     stack.add(300)
     stack.add(2)
     assert stack.expected(254, 4) == bytes([254, 255, 0, 1])
     assert stack.expected(299, 3) == bytes([43, 0, 1])
     assert stack.expected(300, 3) is None and stack.expected(-1, 1) is None
-    syn = scenario.parse_segment("S 0:3(3) win 1", "<")
-    later = scenario.parse_segment(". 1001:1003(2) ack 1", "<")
-    assert scenario.peer_payload(syn) == bytes([0, 1, 2])
-    assert scenario.peer_payload(later) == bytes([1000 % 256, 1001 % 256])
-    peer = scenario.PeerStream()
+    syn = parse_segment("S 0:3(3) win 1", "<")
+    later = parse_segment(". 1001:1003(2) ack 1", "<")
+    assert peer_payload(syn) == bytes([0, 1, 2])
+    assert peer_payload(later) == bytes([1000 % 256, 1001 % 256])
+    peer = PeerStream()
     peer.put(0, b"abc")
     peer.put(1, b"XYZ")
     assert bytes(peer.data) == b"abcZ"
@@ -207,8 +212,8 @@ def test_parser_refuses(tmp_path, name, text, message):
     """A script that breaks the format is refused, saying why (and where)."""
     path = tmp_path / f"{name}.pkt"
     path.write_text(text)
-    with pytest.raises(scenario.ScriptError, match=re.escape(message)):
-        scenario.parse_script(path)
+    with pytest.raises(ScriptError, match=re.escape(message)):
+        parse_script(path)
 
 
 # The agent protocol's data commands (chapter 7 uses them), against Linux now:
@@ -247,7 +252,7 @@ def test_linux_agent_data(request, tmp_path):
     """tools/linux_agent.py carries out recv, send, nodelay and shutdown."""
     path = tmp_path / "agent-data.pkt"
     path.write_text(AGENT_DATA_SCRIPT)
-    result = scenario.run_script(scenario.parse_script(path), bench_for(request, "linux"))
+    result = run_script(parse_script(path), bench_for(request, "linux"))
     print("\n".join(result.trace))
     assert result.status == "PASS", "\n".join([result.line()] + result.detail)
 
@@ -255,7 +260,7 @@ def test_linux_agent_data(request, tmp_path):
 @pytest.mark.parametrize("script, target", CASES)
 def test_script(request, script, target):
     """The script passes against the target (see the module docstring)."""
-    result = scenario.run_script(script, bench_for(request, target))
+    result = run_script(script, bench_for(request, target))
     print(result.line())
     print("\n".join(result.trace))
     assert result.status == "PASS", "\n".join([result.line()] + result.detail)

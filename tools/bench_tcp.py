@@ -29,12 +29,12 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 
 import lablib  # noqa: E402
-from labkit import PYTHON, Running  # noqa: E402
+from labaddr import TARGET_CIDR, TARGET_IP  # noqa: E402
+from labproc import PYTHON, Running  # noqa: E402
 
-CLIENT = r"""
+CLIENT = f"ADDR = {TARGET_IP!r}\n" + r"""
 import socket, sys, time
 mode, seconds, nbytes = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-ADDR = "192.0.2.2"
 def bulk():
     s = socket.create_connection((ADDR, 9), timeout=30)
     chunk = b"x" * 65536
@@ -70,11 +70,11 @@ def crr():
 print("%.1f" % {"bulk": bulk, "rr": rr, "crr": crr}[mode]())
 """
 
-LINUX_SERVERS = r"""
+LINUX_SERVERS = f"ADDR = {TARGET_IP!r}\n" + r"""
 import selectors, socket, time
 sel = selectors.DefaultSelector()
 for port in (7, 9):
-    srv = socket.create_server(("192.0.2.2", port), backlog=128)
+    srv = socket.create_server((ADDR, port), backlog=128)
     srv.setblocking(False)
     sel.register(srv, selectors.EVENT_READ, ("listen", port))
 import sys
@@ -115,11 +115,11 @@ def run_target(target, build, seconds, nbytes):
     with lablib.Lab(target=target, peer="kernel") as lab:
         if target == "ours":
             server = Running(lab, [str(build / "bin" / "serve"), "-i", "target0", "-a",
-                                   "192.0.2.2/24", "--echo", "7", "--discard", "9", "-t", "600"])
+                                   TARGET_CIDR, "--echo", "7", "--discard", "9", "-t", "600"])
         else:
             server = Running(lab, [PYTHON, "-u", "-c", LINUX_SERVERS])
         try:
-            lab.run("peer", ["ping", "-c", "1", "-W", "2", "192.0.2.2"], check=False)
+            lab.run("peer", ["ping", "-c", "1", "-W", "2", TARGET_IP], check=False)
             return {mode: measure(lab, mode, seconds, nbytes) for mode in ("bulk", "rr", "crr")}
         finally:
             server.stop()

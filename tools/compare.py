@@ -21,13 +21,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lablib  # noqa: E402
-from labkit import (ERROR_COUNTERS, ROOT, Running, Wire, answer_to, counters_moved,  # noqa: E402
-                    expected_kinds, linux_agreement, ours_verdicts, read_counters, verdict_of_line)
+from labaddr import TARGET_CIDR  # noqa: E402
+from labproc import ROOT, Running, Wire  # noqa: E402
+from verdicts import (ERROR_COUNTERS, answer_to, counters_moved, expected_kinds,  # noqa: E402
+                      linux_agreement, ours_verdicts, read_counters, verdict_of_line)
 from vectors import frame_vectors  # noqa: E402
 
 OBSERVED = [("ipv4parse", ["ipv4.vec", "truncation.vec"]), ("cksumcheck", ["l4.vec"])]
 ANSWERED = ["arp.vec", "icmp.vec", "tcp.vec"]
-HOST = ["-i", "target0", "-a", "192.0.2.2/24"]
+HOST = ["-i", "target0", "-a", TARGET_CIDR]
 
 
 def sendable(files):

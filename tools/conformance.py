@@ -39,10 +39,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare  # noqa: E402
-import scenario  # noqa: E402
+import scenariokit  # noqa: E402
+from scenariokit import suite  # noqa: E402
+from scenariokit.benches import VETH_LATE_S, VethBench  # noqa: E402
+from scenariokit.parsing import TARGETS, parse_script  # noqa: E402
+from scenariokit.running import Result, display_name  # noqa: E402
 from vectors import FRAME_FILES, frame_vectors  # noqa: E402
 
-ROOT = scenario.ROOT
+ROOT = scenariokit.ROOT
 SCRIPTS = ROOT / "testvectors" / "scripts"
 REQUIREMENTS = ROOT / "testvectors" / "rfc9293-requirements.tsv"
 CHAPTER_OF_VECTORS = {"ipv4.vec": 2, "truncation.vec": 2, "l4.vec": 3, "arp.vec": 4,
@@ -132,12 +136,12 @@ def script_chapter(script):
 
 
 class RunArgs:
-    """The options scenario.run_target() reads, for every target."""
+    """The options suite.run_target() reads, for every target."""
 
     def __init__(self, build, pcap_dir):
         """build: the build tested; pcap_dir: where failing runs leave pcaps."""
         self.build, self.pcap = Path(build), pcap_dir
-        self.tolerance = scenario.VETH_LATE_S * 1000
+        self.tolerance = VETH_LATE_S * 1000
         self.verbose = False
 
 
@@ -149,17 +153,17 @@ def scripts_for(target, scripts, args, second_tries, agent=None):
     def play(chosen):
         """Results of the scripts chosen against this target."""
         if agent is None:
-            return scenario.run_target(target, chosen, args)
+            return suite.run_target(target, chosen, args)
         return run_agent(agent, chosen, args)
     results = play(scripts)
     for i, result in enumerate(results):
         if result.status == "FAIL" and target != "core":
             again = play([result.script])[0]
             if again.status == "PASS":
-                second_tries.append(f"{target} {scenario.display_name(result.script.path)} "
+                second_tries.append(f"{target} {display_name(result.script.path)} "
                                     f"(first: {result.reason})")
                 results[i] = again
-    return [Outcome("script", scenario.display_name(r.script.path), script_chapter(r.script),
+    return [Outcome("script", display_name(r.script.path), script_chapter(r.script),
                     target, r.status, r.reason + pcap_note(r), r.script) for r in results]
 
 
@@ -174,14 +178,14 @@ def run_agent(agent, scripts, args):
     --agent-like target; prints as it goes; returns Results."""
     name, argv, like = agent
     try:
-        bench = scenario.VethBench(like, argv)
+        bench = VethBench(like, argv)
     except Exception as err:  # noqa: BLE001 - any reason is reported as N/A
         why = f"{type(err).__name__}: {err}"
-        results = [scenario.Result(script, like, "N/A", why) for script in scripts]
+        results = [Result(script, like, "N/A", why) for script in scripts]
         for result in results:
             print(result.line(name), flush=True)
         return results
-    return scenario.run_target(like, scripts, RunArgs(args.build, args.pcap / name),
+    return suite.run_target(like, scripts, RunArgs(args.build, args.pcap / name),
                                bench=bench, label=name)
 
 
@@ -292,7 +296,7 @@ def differences(scripts):
         tagged = [line for line in script.lines if line.tags is not None]
         if not script.linux.startswith("differs") and not tagged:
             continue
-        out.append(f"**{scenario.display_name(script.path)}**: {script.linux or 'differs'}")
+        out.append(f"**{display_name(script.path)}**: {script.linux or 'differs'}")
         out.append("")
         for line in tagged:
             out.append(f"    line {line.lineno}: {line.text.strip()}")
@@ -366,12 +370,12 @@ def c_test_results(build):
 def parse_args(argv):
     """The CLI's options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", choices=scenario.TARGETS + ("all", "none"), default="all")
+    parser.add_argument("--target", choices=TARGETS + ("all", "none"), default="all")
     parser.add_argument("--agent", help="an outside stack's agent command, run in the target side")
     parser.add_argument("--agent-name", default="agent", help="its name in the report")
     parser.add_argument("--agent-like", choices=("ours", "linux"), default="ours",
                         help="whose tagged lines it is judged by, and whose lab it gets")
-    parser.add_argument("--build", type=Path, default=scenario.default_build())
+    parser.add_argument("--build", type=Path, default=suite.default_build())
     parser.add_argument("--report", type=Path, default=ROOT / "CONFORMANCE.md")
     parser.add_argument("--pcap-dir", type=Path, default=ROOT / "build" / "conformance-pcap")
     parser.add_argument("--no-vectors", action="store_true", help="scripts only")
@@ -386,8 +390,8 @@ def main(argv):
     """Runs the CLI; exit 0 only if nothing failed."""
     args = parse_args(argv)
     targets = [] if args.target == "none" else (
-        list(scenario.TARGETS) if args.target == "all" else [args.target])
-    scripts = [scenario.parse_script(p) for p in scenario.find_scripts(args.paths or [SCRIPTS])]
+        list(TARGETS) if args.target == "all" else [args.target])
+    scripts = [parse_script(p) for p in suite.find_scripts(args.paths or [SCRIPTS])]
     run_args = RunArgs(args.build, args.pcap_dir)
     outcomes, timings, second_tries = [], {}, []
     c_tests = c_test_results(args.build) if "core" in targets else {}

@@ -5,7 +5,7 @@
     192.0.2.1/24 if peer="kernel"           192.0.2.2/24 if target="linux"
     no address   if peer="raw"              no address   if target="ours"
 
-Addresses come only from 192.0.2.0/24 (TEST-NET-1). Each side is a new
+Addresses come only from 192.0.2.0/24 (TEST-NET-1, named in labaddr.py). Each side is a new
 network namespace and a new pid namespace, with IPv6 disabled before any link
 goes up (so no IPv6 frame is ever sent), checksum/TSO/GSO/GRO offloads off on
 the veth (frames on the wire are the frames a stack built), lo up and MTU 1500.
@@ -47,11 +47,8 @@ import subprocess
 import tempfile
 import time
 
-PEER_IP = "192.0.2.1"
-TARGET_IP = "192.0.2.2"
-PEER_MAC = "02:00:00:00:00:01"
-TARGET_MAC = "02:00:00:00:00:02"
-PREFIX = 24
+from labaddr import PEER_IP, PEER_MAC, PREFIX, TARGET_IP, TARGET_MAC
+
 MTU = 1500
 SIDES = ("peer", "target")
 

@@ -1,20 +1,25 @@
-"""labkit.py - driving the lab from Python: crafted frames from the peer, a
-chapter program on the target, Linux's counters, and the verdict comparison.
+"""verdicts.py - what the lab's targets made of a frame, and whether they
+agree: a chapter program's verdict line (verdict_of_line), Linux's counters
+(read_counters, linux_verdict) judged against a vector (linux_agreement), and
+the answers a target sent back, by kind (answer_to, answer_kinds).
 
-Shared by the harness (harness/conftest.py), the demo and tools/compare.py,
-so the tests check exactly what the reader is shown.  Every wait is bounded.
+Shared by the harness (harness/conftest.py) and tools/compare.py, so the
+tests check exactly what the reader is shown.  Every wait is bounded.  The
+answers are decoded with scapy (the harness's Python has it), but for TCP
+segments, which the scenario runner's decoder reads (scenariokit.frames), so
+the two judge segments alike.
 """
-import os
-import queue
 import re
-import signal
-import subprocess
-import threading
 import time
 from pathlib import Path
 
+from labaddr import TARGET_IP, TARGET_MAC
+from labproc import Running
+from scenariokit.frames import SEQ_MOD, mac_bytes, parse_frame
+from scenariokit.parsing import FLAG_BITS
+
 ROOT = Path(__file__).resolve().parents[1]
-PYTHON = "/usr/bin/python3"
+FIN, SYN, RST, ACK = (FLAG_BITS[letter] for letter in "FSR.")
 
 # Linux counters that move only when a packet is refused as wrong.  A vector
 # that names some of these expects exactly those to move, and the rest to stay.
@@ -24,146 +29,6 @@ ERROR_COUNTERS = [
     "Icmp.InErrors", "Icmp.InCsumErrors", "Udp.InErrors", "Udp.InCsumErrors",
     "Tcp.InErrs", "Tcp.InCsumErrors",
 ]
-
-
-class LineReader:
-    """Reads whole lines from a pipe in a thread of its own, so the writer
-    never blocks on a full pipe, and hands them out with a deadline."""
-
-    def __init__(self, pipe):
-        self.queue = queue.Queue()
-        self.thread = threading.Thread(target=self._pump, args=(pipe,), daemon=True)
-        self.thread.start()
-
-    def _pump(self, pipe):
-        """Moves lines from the pipe to the queue until end of file."""
-        for raw in iter(pipe.readline, b""):
-            self.queue.put(raw.decode(errors="replace").rstrip("\n"))
-        self.queue.put(None)
-
-    def readline(self, timeout):
-        """The next line, or None at end of file or if none came within
-        timeout seconds."""
-        try:
-            line = self.queue.get(timeout=max(timeout, 0.001))
-        except queue.Empty:
-            return None
-        if line is None:
-            self.queue.put(None)  # stay at end of file
-        return line
-
-    def rest(self, timeout=2.0):
-        """Every line until end of file or timeout."""
-        out = []
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.readline(deadline - time.monotonic())
-            if line is None:
-                return out
-            out.append(line)
-
-
-class Wire:
-    """Sends crafted frames from the peer's interface, and collects what
-    comes back (tools/wire.py).  With as_host=True it also plays 192.0.2.1,
-    answering ARP for it, as a scapy-only peer must."""
-
-    def __init__(self, lab, as_host=False):
-        host = ["--ip", "192.0.2.1", "--mac", "02:00:00:00:00:01"] if as_host else []
-        self.proc = lab.popen("peer", [PYTHON, str(ROOT / "tools" / "wire.py")] + host + ["peer0"],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        self.out = LineReader(self.proc.stdout)
-        assert self.out.readline(10) == "ready", "wire.py did not start in the peer"
-
-    def _command(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def send(self, frame):
-        """Sends frame (bytes) and waits for the helper to say it went."""
-        self._command("send " + frame.hex())
-        answer = self.out.readline(5)
-        assert answer == f"sent {len(frame)}", f"wire.py answered {answer!r}"
-
-    def exchange(self, frame, ms=300, wait="all"):
-        """Sends frame, then returns the frames that came back within ms
-        (wait="first": as soon as one has)."""
-        self._command(f"exchange {frame.hex()} {ms} {wait}")
-        frames = []
-        while True:
-            line = self.out.readline(ms / 1000 + 5)
-            assert line is not None, "wire.py went quiet"
-            if line == "end":
-                return frames
-            assert line.startswith("frame "), f"wire.py answered {line!r}"
-            frames.append(bytes.fromhex(line[6:]))
-
-    def close(self):
-        """Stops the helper (bounded)."""
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(5)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-class Running:
-    """A chapter program running in the target namespace."""
-
-    def __init__(self, lab, argv, side="target"):
-        self.proc = lab.popen(side, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.out = LineReader(self.proc.stdout)
-        self.err = LineReader(self.proc.stderr)
-        self.err_lines = []
-        while True:
-            line = self.err.readline(15)
-            assert line is not None, f"{argv[0]} did not start: {self.stop()}"
-            self.err_lines.append(line)
-            if "listening on" in line:
-                break
-        self.pid = self.program_pid()
-
-    def program_pid(self):
-        """The host pid of the program itself (nsenter forks it; bounded wait)."""
-        for _ in range(100):
-            kids = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            if kids:
-                return int(kids[0])
-            time.sleep(0.05)
-        raise AssertionError("the program's process did not appear")
-
-    def lines(self, count, timeout=10):
-        """The next count stdout lines (fewer if they do not come in time)."""
-        deadline = time.monotonic() + timeout
-        out = []
-        while len(out) < count:
-            line = self.out.readline(max(deadline - time.monotonic(), 0))
-            if line is None:
-                break
-            out.append(line)
-        return out
-
-    def stop(self):
-        """SIGTERM to the program (it ends cleanly on it), then its exit code
-        (as nsenter passes it on) and remaining stderr; kills it if it does not
-        end in 10 s."""
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except (ProcessLookupError, AttributeError):
-                pass
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.err_lines += self.err.rest(1)
-        return self.proc.returncode
-
-    @property
-    def stderr(self):
-        return "\n".join(self.err_lines)
 
 
 def read_counters(lab, side):
@@ -304,10 +169,10 @@ def answer_kinds(request, frames):
             continue
         if ICMP in pkt and pkt[ICMP].type == 11 and pkt[ICMP].code == 1:
             continue  # Linux giving up reassembly of an earlier fragment vector, 30 s on
-        if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == "192.0.2.2" and pkt[ARP].pdst != "192.0.2.2":
+        if ARP in pkt and pkt[ARP].op == 2 and pkt[ARP].psrc == TARGET_IP and pkt[ARP].pdst != TARGET_IP:
             # By bytes, not scapy's fields: a request with an odd hardware
             # type has its addresses decoded otherwise.
-            ok = frame[22:28] == bytes.fromhex("020000000002") and frame[32:38] == request[22:28]
+            ok = frame[22:28] == mac_bytes(TARGET_MAC) and frame[32:38] == request[22:28]
             kinds.append("arp-reply" if ok else "other:bad arp reply " + pkt.summary())
         elif ICMP in pkt and pkt[ICMP].type == 0 and ICMP in req:
             same = (pkt[IP].src == req[IP].dst and pkt[IP].dst == req[IP].src and
@@ -317,31 +182,37 @@ def answer_kinds(request, frames):
         elif ICMP in pkt and pkt[ICMP].type == 14:
             kinds.append("timestamp-reply")
         elif TCP in pkt and TCP in req:
-            kinds.append(tcp_answer_kind(req, pkt))
+            kinds.append(tcp_answer_kind(request, frame))
         else:
             kinds.append("other:" + pkt.summary())
     return sorted(kinds)
 
 
-def tcp_answer_kind(req, pkt):
-    """"tcp-rst" if pkt is exactly the reset RFC 9293 3.10.7.1 owes the
-    segment req (SEQ=SEG.ACK with ACK; else SEQ=0, ACK=SEG.SEQ+SEG.LEN,
-    RST+ACK), "tcp-synack" for a SYN-ACK of req's SYN, else "other:..."."""
-    from scapy.all import IP, TCP
+def tcp_answer_kind(request, frame):
+    """"tcp-rst" if Ethernet frame `frame` is exactly the reset RFC 9293
+    3.10.7.1 owes the segment in frame `request` (SEQ=SEG.ACK with ACK; else
+    SEQ=0, ACK=SEG.SEQ+SEG.LEN, RST+ACK), "tcp-synack" for a SYN-ACK of the
+    request's SYN, else "other:...", also when either is no whole TCP/IPv4
+    segment.  Both are read by the scenario runner's decoder, parse_frame;
+    scapy only words an "other:" kind."""
+    from scapy.all import TCP, Ether
 
-    seg, ans = req[TCP], pkt[TCP]
+    seg, ans = parse_frame(request), parse_frame(frame)
+    if seg is None or ans is None:
+        return "other:" + Ether(frame).summary()
     ports = ans.sport == seg.dport and ans.dport == seg.sport
-    if ans.flags.R and ports:
-        if seg.flags.A:
-            ok = str(ans.flags) == "R" and ans.seq == seg.ack
+    if ans.flags & RST and ports:
+        if seg.flags & ACK:
+            ok = ans.flags == RST and ans.seq == seg.ack
         else:
-            text = req[IP].len - req[IP].ihl * 4 - seg.dataofs * 4
-            seq_len = text + bool(seg.flags.S) + bool(seg.flags.F)
-            ok = str(ans.flags) == "RA" and ans.seq == 0 and ans.ack == (seg.seq + seq_len) % 2**32
-        return "tcp-rst" if ok else f"other:reset that differs (seq {ans.seq} ack {ans.ack} {ans.flags})"
-    if str(ans.flags) == "SA" and ports and ans.ack == (seg.seq + 1) % 2**32:
+            seq_len = len(seg.payload) + bool(seg.flags & SYN) + bool(seg.flags & FIN)
+            ok = (ans.flags == RST | ACK and ans.seq == 0
+                  and ans.ack == (seg.seq + seq_len) % SEQ_MOD)
+        flags = Ether(frame)[TCP].flags
+        return "tcp-rst" if ok else f"other:reset that differs (seq {ans.seq} ack {ans.ack} {flags})"
+    if ans.flags == SYN | ACK and ports and ans.ack == (seg.seq + 1) % SEQ_MOD:
         return "tcp-synack"
-    return "other:" + pkt.summary()
+    return "other:" + Ether(frame).summary()
 
 
 def icmp_data(pkt):
