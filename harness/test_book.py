@@ -13,14 +13,24 @@ Conventions (BOOK.md, "How the book is tested"):
   rest of the line); a line "..." stands for any number of lines.
 - The one command not run here is ./run-tests: it is the command running this
   test.  Every other command is run.
+- A block that is one harness module's run, `[TCPIP_BUILD=DIR] /usr/bin/python3
+  -m pytest -q [-p no:cacheprovider] harness/MODULE [-k "EXPR"] [| tail -1]`,
+  is the same run CTest makes of that module (harness/run_module.py): when
+  TCPIP_HARNESS_RUNS holds a record of it (same module, selection and build)
+  newer than everything the run depends on, the block is judged on what that
+  run printed instead of running the module a second time.  CTest runs each
+  page after the modules it shows (harness/CMakeLists.txt).
 """
+import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
 from conftest import ROOT
+from run_module import recorded_run
 
 PAGES = ([ROOT / "README.md", ROOT / "BOOK.md"] + sorted(ROOT.glob("chapters/*/README.md"))
          + sorted(ROOT.glob("docs/*.md")))
@@ -51,6 +61,28 @@ def blocks(page):
     return out
 
 
+# A block that runs one harness module (see the module docstring).
+MODULE_RUN = re.compile(r'(?:TCPIP_BUILD=(\S+) )?/usr/bin/python3 -m pytest -q(?: -p no:cacheprovider)?'
+                        r' harness/(test_\w+\.py)(?: -k (?:"([^"]*)"|(\w+)))?( \| tail -1)?')
+
+
+def recorded(commands):
+    """(exit status, output) for a block that shows a module's run CTest has
+    recorded, fresh; None if the block is not such a run or there is none."""
+    found = MODULE_RUN.fullmatch(commands.strip())
+    runs_dir = os.environ.get("TCPIP_HARNESS_RUNS")
+    if not found or not runs_dir:
+        return None
+    build, module, quoted, word, tail = found.groups()
+    build = ROOT / (build or "build/asan-ubsan")
+    record = recorded_run(runs_dir, module, quoted or word or "", build)
+    if record is None:
+        return None
+    if tail:  # `| tail -1`: the last line, and tail's status
+        return 0, record["output"].rstrip("\n").rsplit("\n", 1)[-1] + "\n"
+    return record["returncode"], record["output"]
+
+
 def line_pattern(line):
     """A regex for one expected line, placeholders expanded."""
     parts = re.split(r"(<time>|<hex>|<n>|<any>)", line)
@@ -76,18 +108,26 @@ def run_page(page):
     """Runs every block of page; returns a list of failures (text)."""
     env = dict(os.environ, TCPIP_LAB_NAME=f"book-{page.parent.name}-{os.getpid()}")
     env.pop("TCPIP_BUILD", None)
+    env.pop("TCPIP_HARNESS_RUNS", None)
     failures = []
     try:
         for line, commands, expected in blocks(page):
             if commands.strip() in NOT_RUN:
                 continue
-            run = subprocess.run(["bash", "-c", commands], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, timeout=600)
             where = f"{page.relative_to(ROOT)}:{line}"
-            if run.returncode != 0:
-                failures.append(f"{where}: exit {run.returncode}\n{commands}\n--- printed:\n{run.stdout}")
-            elif expected is not None and not matches(expected, run.stdout):
-                failures.append(f"{where}: output differs\n--- book:\n{expected}--- printed:\n{run.stdout}")
+            done = recorded(commands)
+            if done:
+                print(f"{where}: judged on CTest's run of the same module")
+            else:
+                run = subprocess.run(["bash", "-c", commands], cwd=ROOT, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     timeout=600)
+                done = run.returncode, run.stdout
+            status, printed = done
+            if status != 0:
+                failures.append(f"{where}: exit {status}\n{commands}\n--- printed:\n{printed}")
+            elif expected is not None and not matches(expected, printed):
+                failures.append(f"{where}: output differs\n--- book:\n{expected}--- printed:\n{printed}")
     finally:
         subprocess.run([str(ROOT / "tools" / "lab"), "down"], env=env, capture_output=True, timeout=60)
     return failures
@@ -108,3 +148,60 @@ def test_matcher():
     assert not matches("<n>\n", "x\n")
     assert not matches("a\nb\n", "a\n")
     assert not matches("<time>\n", "12:34:56\n")
+
+
+def test_recorded(tmp_path, monkeypatch):
+    """A block that shows a module's run is judged on CTest's record of the
+    same run only: same module, selection and build, and newer than its
+    inputs; `| tail -1` gives the last line and tail's status."""
+    monkeypatch.setenv("TCPIP_HARNESS_RUNS", str(tmp_path))
+    build = ROOT / "build" / "asan-ubsan"
+
+    def record(module, selection, build_dir, finished):
+        """Writes a record as run_module.py does."""
+        from run_module import record_path
+        path = record_path(tmp_path, module, selection)
+        path.write_text(json.dumps({"module": module, "selection": selection,
+                                    "build": str(build_dir), "returncode": 1,
+                                    "output": "x\n1 failed in 2s\n", "finished": finished}))
+
+    shown = '/usr/bin/python3 -m pytest -q -p no:cacheprovider harness/test_ch07_data.py'
+    record("test_ch07_data.py", "not under_faults", build, time.time() + 60)
+    assert recorded(shown + ' -k "not under_faults" | tail -1') == (0, "1 failed in 2s\n")
+    assert recorded(shown + ' -k "not under_faults"') == (1, "x\n1 failed in 2s\n")
+    assert recorded(shown) is None                       # another selection
+    assert recorded("TCPIP_BUILD=build/default " + shown + ' -k "not under_faults"') is None
+    assert recorded(shown + ' -k "not under_faults" | tail -2') is None   # not the same command
+    record("test_ch07_data.py", "not under_faults", build, 0.0)
+    assert recorded(shown + ' -k "not under_faults"') is None           # older than its inputs
+
+
+def cmake_parts():
+    """{module: [selection, ...]} of the split modules in harness/CMakeLists.txt."""
+    text = (ROOT / "harness" / "CMakeLists.txt").read_text()
+    parts = {}
+    for module, _name, selection in re.findall(r'^  "(\w+)\|([\w-]+)\|([^"]*)"', text, re.M):
+        parts.setdefault(module, []).append(selection)
+    return parts
+
+
+def collected(module, selection=None):
+    """The test ids pytest collects from harness/module.py, with -k selection."""
+    argv = ["/usr/bin/python3", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+            f"harness/{module}.py"] + (["-k", selection] if selection else [])
+    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return [line for line in run.stdout.splitlines() if "::" in line]
+
+
+def test_parts_cover_modules():
+    """Each module that CTest runs in parts has every test in exactly one of
+    its parts: splitting it cannot lose a test."""
+    parts = cmake_parts()
+    assert "test_ch07_data" in parts and "test_book" in parts, parts
+    for module, selections in parts.items():
+        every = collected(module)
+        chosen = [test for selection in selections for test in collected(module, selection)]
+        if module == "test_book":   # the pages are CTest tests of their own, one per page
+            chosen += [test for page in PAGES
+                       for test in collected(module, f"test_page[{page.relative_to(ROOT)}]")]
+        assert every and sorted(chosen) == sorted(every), (module, selections)

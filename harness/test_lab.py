@@ -387,7 +387,7 @@ def unprivileged_dir():
     path = tempfile.mkdtemp(prefix="lab-unpriv-")
     try:
         os.chmod(path, 0o755)
-        for name in ("lablib.py", "lab"):
+        for name in ("lablib.py", "labaddr.py", "lab"):
             shutil.copy(os.path.join(TOOLS, name), path)
         runtime = os.path.join(path, "runtime")
         os.mkdir(runtime, 0o700)

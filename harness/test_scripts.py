@@ -1,12 +1,13 @@
 """Scenario scripts (testvectors/scripts/, format in testvectors/README.md):
-every script (chapter 6's 06-handshake, chapter 7's 07-data) against each of
-its targets, one test each, named after the script and the target.
+every script (chapter 6's 06-handshake, chapter 7's 07-data) against our
+stack in virtual time (tcpagent --virtual: no lab, no root), one test each,
+named after the script; and the runner itself: that a wrong expectation or a
+malformed script fails for the reason it gives.
 
-core:  our stack in virtual time (tcpagent --virtual): no lab, no root.
-ours:  tcpagent on the lab's veth; one lab for the module.
-linux: the Linux kernel on the lab's veth, driven by tools/linux_agent.py;
-       one lab for the module.
-A script whose targets leave one out is not collected for it (its header
+Over veth, against our agent and against Linux, every script is played by
+tools/conformance.py in harness/test_conformance.py, which also writes the
+report from those runs; playing them here as well would play each twice.
+A script whose targets leave the core out is not collected here (its header
 says why).  A failure shows the script line, expected beside actual.
 """
 import hashlib
@@ -15,17 +16,16 @@ import re
 import pytest
 
 from conftest import ROOT, program, start_lab
-from labaddr import TARGET_CIDR
 from scenariokit import PYTHON
 from scenariokit.benches import CoreBench, VethBench
 from scenariokit.flow import PeerStream, StackStream, peer_payload
-from scenariokit.parsing import TARGETS, ScriptError, parse_script, parse_segment
+from scenariokit.parsing import ScriptError, parse_script, parse_segment
 from scenariokit.running import run_script
 
 SCRIPTS = sorted((ROOT / "testvectors" / "scripts").rglob("*.pkt"))
 PARSED = [parse_script(path) for path in SCRIPTS]
-CASES = [pytest.param(script, target, id=f"{script.path.stem}-{target}")
-         for script in PARSED for target in TARGETS if target in script.targets]
+CASES = [pytest.param(script, id=f"{script.path.stem}-core")
+         for script in PARSED if "core" in script.targets]
 
 
 def veth_bench(target, argv):
@@ -36,15 +36,6 @@ def veth_bench(target, argv):
     except BaseException:
         lab.down()
         raise
-
-
-@pytest.fixture(scope="module")
-def ours_bench():
-    """Our agent on target0 of a lab whose kernel holds no address."""
-    bench = veth_bench("ours", [program("tcpagent"), "-i", "target0", "-a", TARGET_CIDR])
-    yield bench
-    bench.close()
-    bench.lab.down()
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +50,7 @@ def linux_bench():
 
 def bench_for(request, target):
     """The bench of `target`: core is made per test (a fresh agent per script
-    anyway), the veth ones are module-scoped fixtures, made only if used."""
+    anyway), Linux's is a module-scoped fixture, made only if used."""
     if target == "core":
         return CoreBench(program("tcpagent"))
     return request.getfixturevalue(f"{target}_bench")
@@ -257,10 +248,10 @@ def test_linux_agent_data(request, tmp_path):
     assert result.status == "PASS", "\n".join([result.line()] + result.detail)
 
 
-@pytest.mark.parametrize("script, target", CASES)
-def test_script(request, script, target):
-    """The script passes against the target (see the module docstring)."""
-    result = run_script(script, bench_for(request, target))
+@pytest.mark.parametrize("script", CASES)
+def test_script(script):
+    """The script passes against the core (see the module docstring)."""
+    result = run_script(script, bench_for(None, "core"))
     print(result.line())
     print("\n".join(result.trace))
     assert result.status == "PASS", "\n".join([result.line()] + result.detail)

@@ -167,6 +167,13 @@ def scripts_for(target, scripts, args, second_tries, agent=None):
                     target, r.status, r.reason + pcap_note(r), r.script) for r in results]
 
 
+def timed_scripts(target, scripts, args, agent):
+    """scripts_for() in a process of its own: (Outcomes, seconds, second tries)."""
+    began, second_tries = time.monotonic(), []
+    out = scripts_for(target, scripts, args, second_tries, agent)
+    return out, time.monotonic() - began, second_tries
+
+
 def pcap_note(result):
     """" (pcap: PATH)" when the run left one."""
     paths = [d[len("pcap: "):] for d in result.detail if d.startswith("pcap: ")]
@@ -396,28 +403,34 @@ def main(argv):
     outcomes, timings, second_tries = [], {}, []
     c_tests = c_test_results(args.build) if "core" in targets else {}
     veth = [] if args.no_vectors else [t for t in targets if t != "core"]
-    # The frame vectors over veth wait mostly for silence (compare.py), and
-    # in labs of their own: they run in a process of their own (no share of
-    # this one's interpreter lock) while the scripts, which keep time, run
-    # here.
-    with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
+    agent = (args.agent_name, shlex.split(args.agent), args.agent_like) if args.agent else None
+    plays = [(t, None) for t in targets if t != "core"] + ([(args.agent_name, agent)] if agent else [])
+    # Over veth each target plays in a lab and a process of its own, side by
+    # side: the scripts wait on timers far more than they compute, and a
+    # process of its own gives each its own interpreter lock.  The frame
+    # vectors over veth, which wait mostly for silence (compare.py), run in
+    # one more, alongside.
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1 + len(plays)) as pool:
         vectors = pool.submit(veth_vectors, veth, args.build)
-        for target in targets:
+        played = [(name, pool.submit(timed_scripts, name, scripts, run_args, play))
+                  for name, play in plays]
+        if "core" in targets:
             began = time.monotonic()
-            if target == "core" and not args.no_vectors:
+            if not args.no_vectors:
                 outcomes += vectors_core(args.build)
-            outcomes += scripts_for(target, scripts, run_args, second_tries)
-            timings[target] = time.monotonic() - began
+            outcomes += scripts_for("core", scripts, run_args, second_tries)
+            timings["core"] = time.monotonic() - began
+        for name, future in played[:len(played) - bool(agent)]:
+            more, timings[name], tries = future.result()
+            outcomes, second_tries = outcomes + more, second_tries + tries
         veth_outcomes, veth_seconds = vectors.result()
         outcomes += veth_outcomes
         if veth:
             timings["vectors over veth, alongside"] = veth_seconds
-    if args.agent:
-        began = time.monotonic()
-        agent = (args.agent_name, shlex.split(args.agent), args.agent_like)
-        outcomes += scripts_for(args.agent_name, scripts, run_args, second_tries, agent)
-        timings[args.agent_name] = time.monotonic() - began
-        targets.append(args.agent_name)
+        if agent:
+            more, timings[args.agent_name], tries = played[-1][1].result()
+            outcomes, second_tries = outcomes + more, second_tries + tries
+            targets.append(args.agent_name)
     command = "tools/conformance.py " + " ".join(shlex.quote(a) for a in argv)
     write_report(args.report, outcomes, scripts, targets, c_tests, (timings, second_tries),
                  command.strip())
