@@ -99,16 +99,15 @@ struct stack_event {
  * half done.  So the callback must not call back into the stack: no
  * tcp_read(), tcp_write(), tcp_close(), tcp_connect() or any other call that
  * changes or sends, and no stack_input() or stack_poll().  Such a call would
- * run on a half-updated TCB: a tcp_read() inside EV_TCP_READABLE sends an
- * ACK in the middle of the segment's arrival, before the delayed-ACK rules
- * have decided, a tcp_close()
- * frees a TCB the caller goes on processing, and a tcp_connect() inside the
- * EV_TCP_STATE of a connection going to CLOSED can take that slot before it
- * leaves its hash chain.  Note what is to be done and do it after the call
- * returns (on_rx comes after a frame's work is done, the place the chapter
- * programs use).  Calls that only read are safe: tcp_readable(),
- * tcp_writable(), tcp_peer_done(), tcp_urgent_pending(), tcp_conn_state(),
- * tcp_conn_snd_mss(), stack_counters(), stack_event_text(). */
+ * run on a half-updated TCB: a tcp_read() inside EV_TCP_READABLE sends an ACK
+ * in the middle of the segment's arrival, before the delayed-ACK rules have
+ * decided; a tcp_close() frees a TCB the caller goes on processing; a
+ * tcp_connect() inside the EV_TCP_STATE of a connection going to CLOSED can
+ * take that slot before it leaves its hash chain.  Note what is to be done
+ * and do it after the call returns (on_rx comes after a frame's work is done,
+ * the place the chapter programs use).  Calls that only read are safe:
+ * tcp_readable(), tcp_writable(), tcp_peer_done(), tcp_urgent_pending(),
+ * tcp_conn_state(), tcp_conn_snd_mss(), stack_counters(), stack_event_text(). */
 typedef void (*stack_event_fn)(void *ctx, const struct stack_event *ev);
 
 struct stack_cfg {
