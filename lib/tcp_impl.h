@@ -203,11 +203,6 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
  * False if there was nothing to send. */
 bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
-/* An ACK moved SND.UNA to ack: frees the acknowledged bytes, takes an RTT
- * sample, tells loss recovery, restarts or stops the timer (RFC 6298 5.2,
- * 5.3). */
-void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack);
-
 /* tcp_timer.c: the timers and the round-trip estimator. */
 
 /* Starts (or restarts) tcb's retransmission timer at its current RTO. */
