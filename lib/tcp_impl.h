@@ -2,8 +2,9 @@
  * tcp_impl.h - the inside of TCP, shared by lib/tcp_*.c and by nothing
  * outside lib/: the TCB and the listener (RFC 9293 3.3.1), and the
  * functions one TCP file calls in another, grouped by the file that defines
- * them.  The stack itself calls only the four entry points at the top
- * (stack.c and icmp.c); struct stack (stack_impl.h) holds the tables.
+ * them; tcp_timer_rtx(), a field's update that several roles make, is
+ * inline here.  The stack itself calls only the four entry points at the
+ * top (stack.c and icmp.c); struct stack (stack_impl.h) holds the tables.
  *
  * The send and receive rings' helpers are tcp_ring.h's.
  */
@@ -88,6 +89,16 @@ struct tcp_tcb {
 	uint8_t snd_buf[TCPIP_TCP_SND_BUF];
 	uint8_t rcv_buf[TCPIP_TCP_RCV_BUF];
 };
+
+/* Starts (or restarts) tcb's retransmission timer at its current RTO: sets
+ * the deadline that tcp_poll() (tcp_timer.c) runs when it passes.  Sending
+ * (RFC 6298 5.1), ACK processing (5.3) and the timer (5.6) all start it, so
+ * it is here, beside the field, and not a call into any of them; rto_ms is
+ * the estimator's (tcp_timer.c). */
+static inline void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
+{
+	tcb->timer_at = now + tcb->rto_ms;
+}
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
 struct tcp_listener {
@@ -204,9 +215,6 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* tcp_timer.c: the timers and the round-trip estimator. */
-
-/* Starts (or restarts) tcb's retransmission timer at its current RTO. */
-void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now);
 
 /* Takes one round-trip sample into SRTT, RTTVAR and the RTO (RFC 6298 2). */
 void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms);

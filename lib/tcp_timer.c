@@ -8,16 +8,14 @@
  * Each TCB has two deadlines: timer_at, which is the retransmission timer
  * (SYN, SYN-ACK, data and FIN), also standing for the persist timer behind a
  * zero window and the SWS override timeout, and in TIME-WAIT and FIN-WAIT-2
- * the 2 MSL; and delack_at, the delayed ACK's.  Limits: no keep-alive;
- * millisecond granularity; timers run only when the stack is polled.
+ * the 2 MSL; and delack_at, the delayed ACK's.  Sending and ACK processing
+ * start the retransmission timer as this file restarts it, with
+ * tcp_timer_rtx() (inline in tcp_impl.h: it only sets timer_at); what
+ * happens when it fires is here.  Limits: no keep-alive; millisecond
+ * granularity; timers run only when the stack is polled.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
-
-void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
-{
-	tcb->timer_at = now + tcb->rto_ms;
-}
 
 /* RTO = SRTT + max(G, 4 RTTVAR) (RFC 6298 2.3, a clock granularity G of
  * 1 ms), kept within 1 s (2.4) and 60 s (2.5); 1 s before any sample (2.1). */
