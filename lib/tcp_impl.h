@@ -208,11 +208,19 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
  * is not the case. */
 bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
+/* What tcp_retransmit_data() sent. */
+enum tcp_rtx {
+	TCP_RTX_NOTHING,             /* nothing: no data or FIN in flight, no probe due */
+	TCP_RTX_PROBE,               /* a zero-window probe, one new byte */
+	TCP_RTX_REPAIR,              /* the first unacknowledged segment again */
+};
+
 /* Sends again the first unacknowledged segment (one MSS at most, with the
  * FIN if it is the last), or probes a zero window with one new byte: for
  * the retransmission timer and for loss recovery, in a synchronized state.
- * False if there was nothing to send. */
-bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
+ * Says which it sent; TCP_RTX_NOTHING (0) if there was nothing to send.  A
+ * caller that repaired tells tcp_repair_sent(). */
+enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* tcp_timer.c: the timers and the round-trip estimator. */
 
@@ -271,8 +279,9 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
  * to SND.NXT are repaired on the partial ACKs that follow. */
 void tcp_recovery_timeout(struct tcp_tcb *tcb);
 
-/* A repair of len bytes went with data bytes in flight: sets the count of
- * duplicate ACKs past which the repair itself was lost (tcp_dup_ack()). */
-void tcp_repair_sent(struct tcp_tcb *tcb, uint32_t data, uint32_t len);
+/* tcp_retransmit_data() just sent the first unacknowledged segment again
+ * (TCP_RTX_REPAIR): sets the count of duplicate ACKs past which that repair
+ * itself was lost (tcp_dup_ack()). */
+void tcp_repair_sent(struct tcp_tcb *tcb);
 
 #endif

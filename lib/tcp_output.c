@@ -252,7 +252,7 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	return true;
 }
 
-bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	uint32_t data = tcp_data_in_flight(tcb);
 	uint32_t len = data < tcb->snd_mss ? data : tcb->snd_mss;
@@ -266,14 +266,13 @@ bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tc
 	tcb->rtt_timing = false;             /* Karn: no sample from a repeat */
 	if (data == 0 && !tcp_fin_out(tcb)) {
 		if (tcp_unsent(tcb) == 0 || tcb->snd_wnd != 0)
-			return false;
+			return TCP_RTX_NOTHING;
 		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
 		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0);
 		tcb->snd_nxt++;
 		tcb->probing = true;
-		return true;
+		return TCP_RTX_PROBE;
 	}
 	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags);
-	tcp_repair_sent(tcb, data, len);
-	return true;
+	return TCP_RTX_REPAIR;
 }

@@ -33,6 +33,15 @@ uint32_t tcp_send_room(const struct tcp_tcb *tcb)
 	return cap > pipe ? cap - pipe : 0;
 }
 
+/* Loss recovery sends the first unacknowledged segment again (counted in
+ * tcp_fast_retransmits) and notes when that repair was lost too. */
+static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	st->counters.tcp_fast_retransmits++;
+	if (tcp_retransmit_data(st, now, tcb) == TCP_RTX_REPAIR)
+		tcp_repair_sent(tcb);
+}
+
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	bool repairing = tcb->recovering && seq_lt(tcb->snd_una, tcb->recover);
@@ -42,18 +51,16 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	 * (limited transmit keeps them going).  Without SACK only the count
 	 * can say so; waiting for the timer would cost a second or more. */
 	if (repairing && tcb->dupacks >= tcb->rtx_lost_at) {
-		st->counters.tcp_fast_retransmits++;
-		tcp_retransmit_data(st, now, tcb);
+		tcp_fast_repair(st, now, tcb);
 		return;
 	}
 	if (tcb->dupacks != 3 || repairing)
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
-	st->counters.tcp_fast_retransmits++;
 	tcb->recovering = true;
 	tcb->recover = tcb->snd_nxt;
-	tcp_retransmit_data(st, now, tcb);
+	tcp_fast_repair(st, now, tcb);
 }
 
 void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack,
@@ -68,8 +75,7 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 		unsigned covered = acked / tcb->snd_mss;
 
 		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
-		st->counters.tcp_fast_retransmits++;
-		tcp_retransmit_data(st, now, tcb);
+		tcp_fast_repair(st, now, tcb);
 	} else {
 		tcb->dupacks = 0;
 		tcb->recovering = false;
@@ -86,8 +92,12 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 	tcb->recover = tcb->snd_nxt;
 }
 
-void tcp_repair_sent(struct tcp_tcb *tcb, uint32_t data, uint32_t len)
+void tcp_repair_sent(struct tcp_tcb *tcb)
 {
+	/* The repair was the first len of the data bytes in flight, one MSS at
+	 * most (tcp_retransmit_data()); sending it moved neither end. */
+	uint32_t data = tcp_data_in_flight(tcb), len = data < tcb->snd_mss ? data : tcb->snd_mss;
+
 	/* The segments in flight behind this one may bring a duplicate ACK
 	 * each; more than that (and three for reordering) means segments sent
 	 * after it arrived and it did not: it was lost too (tcp_dup_ack()). */

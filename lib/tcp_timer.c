@@ -93,17 +93,23 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 }
 
 /* Sends again what tcb has outstanding: the SYN, the SYN-ACK, or data and
- * FIN (or a zero-window probe).  False if there was nothing. */
+ * FIN (or a zero-window probe), and tells loss recovery of a repair.  False
+ * if there was nothing. */
 static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	if (tcb->state == TCP_SYN_SENT)
+	if (tcb->state == TCP_SYN_SENT) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
-	else if (tcb->state == TCP_SYN_RECEIVED)
+	} else if (tcb->state == TCP_SYN_RECEIVED) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
-	else if (!tcp_retransmit_data(st, now, tcb))
-		return false;
-	else
+	} else {
+		enum tcp_rtx sent = tcp_retransmit_data(st, now, tcb);
+
+		if (sent == TCP_RTX_NOTHING)
+			return false;
+		if (sent == TCP_RTX_REPAIR)
+			tcp_repair_sent(tcb);
 		tcp_recovery_timeout(tcb);
+	}
 	st->counters.tcp_retransmits++;
 	return true;
 }
