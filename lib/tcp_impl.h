@@ -259,12 +259,14 @@ bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
  * RCV.UP on and tells the application (EV_TCP_URGENT). */
 void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr);
 
-/* tcp_recovery.c: loss recovery. */
+/* tcp_cc.c: how much may be in flight. */
 
 /* The bytes of new data the cap on data in flight lets go now: at most
  * TCPIP_TCP_MAX_INFLIGHT_SEGS full segments, counted against the pipe
  * (limited transmit); 0 when the pipe is full. */
 uint32_t tcp_send_room(const struct tcp_tcb *tcb);
+
+/* tcp_recovery.c: loss recovery. */
 
 /* A duplicate ACK: the third sends the first unacknowledged segment again. */
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);

@@ -8,7 +8,7 @@
  * segment again or a zero-window probe (3.8.6.1).
  *
  * Limits: no congestion control until chapter 8: the usable window is the
- * peer's, at most the room tcp_send_room() (tcp_recovery.c) leaves; a
+ * peer's, at most the room tcp_send_room() (tcp_cc.c) leaves; a
  * retransmission is one segment; a SYN carries only the MSS option (no
  * window scale, SACK or timestamps).
  */

@@ -1,37 +1,18 @@
 /*
  * tcp_recovery.c - TCP's loss recovery without SACK: duplicate ACKs and fast
- * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), limited
- * transmit (RFC 3042) through the "pipe" of data in flight, the cap on data
- * in flight that stands where chapter 8 puts the congestion window, and the
- * count that says a repair was itself lost.
+ * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), the
+ * duplicate count that limited transmit (RFC 3042) takes off the pipe
+ * (tcp_cc.c), the repair after a timeout of every hole behind the first,
+ * and the count that says a repair was itself lost.
  *
- * Chapter 8 puts this behind a congestion-control interface (tcp_cc.c, and
- * one file per algorithm).  Limits: no congestion window and no ssthresh (a
- * fixed cap of TCPIP_TCP_MAX_INFLIGHT_SEGS full segments); no SACK (chapter
- * 10), so a lost repair is seen only by counting duplicates.
+ * Recovery decides what to send again and tcp_output.c sends it
+ * (tcp_retransmit_data()).  Limits: no congestion window and no ssthresh to
+ * cut on a loss (chapter 8, behind tcp_cc.c); no SACK (chapter 10), so a
+ * lost repair is seen only by counting duplicates.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
 #include "tcp_ring.h"
-
-/* The data in flight that the cap counts: each duplicate ACK says one more
- * segment has left the network (RFC 3042's limited transmit and RFC 5681
- * 3.2's window inflation, with the cap in cwnd's place), so new segments
- * keep the ACKs coming while a hole is repaired. */
-static uint32_t tcp_pipe(const struct tcp_tcb *tcb)
-{
-	uint32_t in_flight = tcp_data_in_flight(tcb);
-	uint64_t left = (uint64_t)tcb->dupacks * tcb->snd_mss;
-
-	return in_flight > left ? in_flight - (uint32_t)left : 0;
-}
-
-uint32_t tcp_send_room(const struct tcp_tcb *tcb)
-{
-	uint32_t cap = (uint32_t)TCPIP_TCP_MAX_INFLIGHT_SEGS * tcb->snd_mss, pipe = tcp_pipe(tcb);
-
-	return cap > pipe ? cap - pipe : 0;
-}
 
 /* Loss recovery sends the first unacknowledged segment again (counted in
  * tcp_fast_retransmits) and notes when that repair was lost too. */
