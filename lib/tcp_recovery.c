@@ -14,8 +14,9 @@
 #include "tcp_impl.h"
 #include "tcp_ring.h"
 
-/* Loss recovery sends the first unacknowledged segment again (counted in
- * tcp_fast_retransmits) and notes when that repair was lost too. */
+/* Sends the first unacknowledged segment again for loss recovery (counted
+ * in tcp_fast_retransmits) and notes when that repair will have been lost
+ * too (tcp_repair_sent()). */
 static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	st->counters.tcp_fast_retransmits++;

@@ -93,8 +93,9 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 }
 
 /* Sends again what tcb has outstanding: the SYN, the SYN-ACK, or data and
- * FIN (or a zero-window probe), and tells loss recovery of a repair.  False
- * if there was nothing. */
+ * FIN (or a zero-window probe), and tells loss recovery (tcp_repair_sent()
+ * after a repair, then tcp_recovery_timeout()).  False if there was
+ * nothing. */
 static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	if (tcb->state == TCP_SYN_SENT) {
