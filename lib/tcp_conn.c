@@ -9,7 +9,8 @@
  * chains keyed by SipHash of the four-tuple.  What a connection does is the
  * other tcp_ files': the calls a program makes (tcp_user.c), segment arrival
  * (tcp_input.c), sending (tcp_output.c), the timers (tcp_timer.c), arriving
- * text (tcp_recv.c), loss recovery (tcp_recovery.c), the header (tcp_wire.c).
+ * text (tcp_recv.c), loss recovery (tcp_recovery.c), how much may be in
+ * flight (tcp_cc.c), the header (tcp_wire.c).
  * Limits: IPv4 and one local address; a fixed table, no allocation.
  */
 #include <stddef.h>

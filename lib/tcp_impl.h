@@ -2,8 +2,9 @@
  * tcp_impl.h - the inside of TCP, shared by lib/tcp_*.c and by nothing
  * outside lib/: the TCB and the listener (RFC 9293 3.3.1), and the
  * functions one TCP file calls in another, grouped by the file that defines
- * them.  The stack itself calls only the four entry points at the top
- * (stack.c and icmp.c); struct stack (stack_impl.h) holds the tables.
+ * them; tcp_timer_rtx(), a field's update that several roles make, is
+ * inline here.  The stack itself calls only the four entry points at the
+ * top (stack.c and icmp.c); struct stack (stack_impl.h) holds the tables.
  *
  * The send and receive rings' helpers are tcp_ring.h's.
  */
@@ -88,6 +89,16 @@ struct tcp_tcb {
 	uint8_t snd_buf[TCPIP_TCP_SND_BUF];
 	uint8_t rcv_buf[TCPIP_TCP_RCV_BUF];
 };
+
+/* Starts (or restarts) tcb's retransmission timer at its current RTO: sets
+ * the deadline that tcp_poll() (tcp_timer.c) runs when it passes.  Sending
+ * (RFC 6298 5.1), ACK processing (5.3) and the timer (5.6) all start it, so
+ * it is here, beside the field, and not a call into any of them; rto_ms is
+ * the estimator's (tcp_timer.c). */
+static inline void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
+{
+	tcb->timer_at = now + tcb->rto_ms;
+}
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
 struct tcp_listener {
@@ -197,21 +208,21 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
  * is not the case. */
 bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
+/* What tcp_retransmit_data() sent. */
+enum tcp_rtx {
+	TCP_RTX_NOTHING,             /* nothing: no data or FIN in flight, no probe due */
+	TCP_RTX_PROBE,               /* a zero-window probe, one new byte */
+	TCP_RTX_REPAIR,              /* the first unacknowledged segment again */
+};
+
 /* Sends again the first unacknowledged segment (one MSS at most, with the
  * FIN if it is the last), or probes a zero window with one new byte: for
  * the retransmission timer and for loss recovery, in a synchronized state.
- * False if there was nothing to send. */
-bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
-
-/* An ACK moved SND.UNA to ack: frees the acknowledged bytes, takes an RTT
- * sample, tells loss recovery, restarts or stops the timer (RFC 6298 5.2,
- * 5.3). */
-void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack);
+ * Says which it sent; TCP_RTX_NOTHING (0) if there was nothing to send.  A
+ * caller that repaired tells tcp_repair_sent(). */
+enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* tcp_timer.c: the timers and the round-trip estimator. */
-
-/* Starts (or restarts) tcb's retransmission timer at its current RTO. */
-void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now);
 
 /* Takes one round-trip sample into SRTT, RTTVAR and the RTO (RFC 6298 2). */
 void tcp_rtt_sample(struct tcp_tcb *tcb, uint32_t rtt_ms);
@@ -248,12 +259,14 @@ bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
  * RCV.UP on and tells the application (EV_TCP_URGENT). */
 void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr);
 
-/* tcp_recovery.c: loss recovery. */
+/* tcp_cc.c: how much may be in flight. */
 
 /* The bytes of new data the cap on data in flight lets go now: at most
  * TCPIP_TCP_MAX_INFLIGHT_SEGS full segments, counted against the pipe
  * (limited transmit); 0 when the pipe is full. */
 uint32_t tcp_send_room(const struct tcp_tcb *tcb);
+
+/* tcp_recovery.c: loss recovery. */
 
 /* A duplicate ACK: the third sends the first unacknowledged segment again. */
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
@@ -268,8 +281,9 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
  * to SND.NXT are repaired on the partial ACKs that follow. */
 void tcp_recovery_timeout(struct tcp_tcb *tcb);
 
-/* A repair of len bytes went with data bytes in flight: sets the count of
- * duplicate ACKs past which the repair itself was lost (tcp_dup_ack()). */
-void tcp_repair_sent(struct tcp_tcb *tcb, uint32_t data, uint32_t len);
+/* tcp_retransmit_data() just sent the first unacknowledged segment again
+ * (TCP_RTX_REPAIR): sets the count of duplicate ACKs past which that repair
+ * itself was lost (tcp_dup_ack()). */
+void tcp_repair_sent(struct tcp_tcb *tcb);
 
 #endif

@@ -5,13 +5,16 @@
  *
  * RFC 5961 hardens two of them: a RST must hit RCV.NXT exactly, and a SYN in
  * a synchronized state, to be acted on; otherwise a challenge ACK goes back.
- * Text and the urgent pointer are handed to tcp_recv.c, ACKs of data to
- * tcp_output.c and tcp_recovery.c.  Limits: text on
- * a SYN is not taken (the peer sends it again); the security check is not
- * supported, and said so where the RFC puts it.
+ * An ACK of new data frees the send ring here (tcp_data_acked()), takes the
+ * RTT sample for tcp_timer.c's estimator and tells tcp_recovery.c; a
+ * duplicate goes to tcp_recovery.c.  Text and the urgent pointer are handed
+ * to tcp_recv.c.  Limits: text on a SYN is not taken (the peer sends it
+ * again); the security check is not supported, and said so where the RFC
+ * puts it.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
+#include "tcp_ring.h"
 
 /* What one arriving segment is: its header and its length in sequence space. */
 struct tcp_seg {
@@ -222,6 +225,38 @@ static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 static bool tcp_fin_acked(const struct tcp_tcb *tcb)
 {
 	return tcb->fin_acked;
+}
+
+/* An ACK moved SND.UNA to ack (RFC 9293 3.10.7.4, fifth: what it acknowledges
+ * leaves the retransmission queue): frees the acknowledged bytes, takes an
+ * RTT sample, tells loss recovery, restarts or stops the timer (RFC 6298 5.2,
+ * 5.3). */
+static void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
+			   uint32_t ack)
+{
+	uint32_t acked = ack - tcp_data_seq(tcb);
+	uint32_t data = acked < tcb->snd_len ? acked : tcb->snd_len;
+
+	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
+		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
+		tcb->rtt_timing = false;
+	}
+	tcb->snd_una = ack;
+	tcb->snd_len -= data;
+	if (tcb->fin_sent && seq_gt(ack, tcb->snd_fin))
+		tcb->fin_acked = true;
+	if (tcb->snd_urgent && !seq_lt(ack, tcb->snd_up))
+		tcb->snd_urgent = false;         /* the urgent data is acknowledged */
+	tcb->retries = 0;
+	tcb->probing = false;
+	tcp_recovery_ack(st, now, tcb, ack, acked);
+	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
+	 * restart it for what remains. */
+	tcb->timer_at = STACK_NO_DEADLINE;
+	if (tcb->snd_nxt != tcb->snd_una)
+		tcp_timer_rtx(tcb, now);
+	if (data > 0)
+		tcp_emit_event(st, tcb, EV_TCP_WRITABLE);
 }
 
 /* RFC 9293 3.10.7.4, fifth, in a synchronized state: the ACK field.  Returns

@@ -5,11 +5,10 @@
  * sends what the windows allow, with Nagle (MUST-17) and sender SWS
  * avoidance and its override timeout (3.8.6.2.1, MUST-38), the FIN after the
  * data, and, when the timer or loss recovery asks, the first unacknowledged
- * segment again or a zero-window probe (3.8.6.1).  An ACK of data frees the
- * send ring here too (tcp_data_acked()).
+ * segment again or a zero-window probe (3.8.6.1).
  *
  * Limits: no congestion control until chapter 8: the usable window is the
- * peer's, at most the room tcp_send_room() (tcp_recovery.c) leaves; a
+ * peer's, at most the room tcp_send_room() (tcp_cc.c) leaves; a
  * retransmission is one segment; a SYN carries only the MSS option (no
  * window scale, SACK or timestamps).
  */
@@ -253,7 +252,7 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	return true;
 }
 
-bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	uint32_t data = tcp_data_in_flight(tcb);
 	uint32_t len = data < tcb->snd_mss ? data : tcb->snd_mss;
@@ -267,41 +266,13 @@ bool tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tc
 	tcb->rtt_timing = false;             /* Karn: no sample from a repeat */
 	if (data == 0 && !tcp_fin_out(tcb)) {
 		if (tcp_unsent(tcb) == 0 || tcb->snd_wnd != 0)
-			return false;
+			return TCP_RTX_NOTHING;
 		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
 		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0);
 		tcb->snd_nxt++;
 		tcb->probing = true;
-		return true;
+		return TCP_RTX_PROBE;
 	}
 	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags);
-	tcp_repair_sent(tcb, data, len);
-	return true;
-}
-
-void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack)
-{
-	uint32_t acked = ack - tcp_data_seq(tcb);
-	uint32_t data = acked < tcb->snd_len ? acked : tcb->snd_len;
-
-	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
-		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
-		tcb->rtt_timing = false;
-	}
-	tcb->snd_una = ack;
-	tcb->snd_len -= data;
-	if (tcb->fin_sent && seq_gt(ack, tcb->snd_fin))
-		tcb->fin_acked = true;
-	if (tcb->snd_urgent && !seq_lt(ack, tcb->snd_up))
-		tcb->snd_urgent = false;         /* the urgent data is acknowledged */
-	tcb->retries = 0;
-	tcb->probing = false;
-	tcp_recovery_ack(st, now, tcb, ack, acked);
-	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
-	 * restart it for what remains. */
-	tcb->timer_at = STACK_NO_DEADLINE;
-	if (tcb->snd_nxt != tcb->snd_una)
-		tcp_timer_rtx(tcb, now);
-	if (data > 0)
-		tcp_emit_event(st, tcb, EV_TCP_WRITABLE);
+	return TCP_RTX_REPAIR;
 }

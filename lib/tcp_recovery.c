@@ -1,36 +1,27 @@
 /*
  * tcp_recovery.c - TCP's loss recovery without SACK: duplicate ACKs and fast
- * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), limited
- * transmit (RFC 3042) through the "pipe" of data in flight, the cap on data
- * in flight that stands where chapter 8 puts the congestion window, and the
- * count that says a repair was itself lost.
+ * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), the
+ * duplicate count that limited transmit (RFC 3042) takes off the pipe
+ * (tcp_cc.c), the repair after a timeout of every hole behind the first,
+ * and the count that says a repair was itself lost.
  *
- * Chapter 8 puts this behind a congestion-control interface (tcp_cc.c, and
- * one file per algorithm).  Limits: no congestion window and no ssthresh (a
- * fixed cap of TCPIP_TCP_MAX_INFLIGHT_SEGS full segments); no SACK (chapter
- * 10), so a lost repair is seen only by counting duplicates.
+ * Recovery decides what to send again and tcp_output.c sends it
+ * (tcp_retransmit_data()).  Limits: no congestion window and no ssthresh to
+ * cut on a loss (chapter 8, behind tcp_cc.c); no SACK (chapter 10), so a
+ * lost repair is seen only by counting duplicates.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
 #include "tcp_ring.h"
 
-/* The data in flight that the cap counts: each duplicate ACK says one more
- * segment has left the network (RFC 3042's limited transmit and RFC 5681
- * 3.2's window inflation, with the cap in cwnd's place), so new segments
- * keep the ACKs coming while a hole is repaired. */
-static uint32_t tcp_pipe(const struct tcp_tcb *tcb)
+/* Sends the first unacknowledged segment again for loss recovery (counted
+ * in tcp_fast_retransmits) and notes when that repair will have been lost
+ * too (tcp_repair_sent()). */
+static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	uint32_t in_flight = tcp_data_in_flight(tcb);
-	uint64_t left = (uint64_t)tcb->dupacks * tcb->snd_mss;
-
-	return in_flight > left ? in_flight - (uint32_t)left : 0;
-}
-
-uint32_t tcp_send_room(const struct tcp_tcb *tcb)
-{
-	uint32_t cap = (uint32_t)TCPIP_TCP_MAX_INFLIGHT_SEGS * tcb->snd_mss, pipe = tcp_pipe(tcb);
-
-	return cap > pipe ? cap - pipe : 0;
+	st->counters.tcp_fast_retransmits++;
+	if (tcp_retransmit_data(st, now, tcb) == TCP_RTX_REPAIR)
+		tcp_repair_sent(tcb);
 }
 
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
@@ -42,18 +33,16 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	 * (limited transmit keeps them going).  Without SACK only the count
 	 * can say so; waiting for the timer would cost a second or more. */
 	if (repairing && tcb->dupacks >= tcb->rtx_lost_at) {
-		st->counters.tcp_fast_retransmits++;
-		tcp_retransmit_data(st, now, tcb);
+		tcp_fast_repair(st, now, tcb);
 		return;
 	}
 	if (tcb->dupacks != 3 || repairing)
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
-	st->counters.tcp_fast_retransmits++;
 	tcb->recovering = true;
 	tcb->recover = tcb->snd_nxt;
-	tcp_retransmit_data(st, now, tcb);
+	tcp_fast_repair(st, now, tcb);
 }
 
 void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack,
@@ -68,8 +57,7 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 		unsigned covered = acked / tcb->snd_mss;
 
 		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
-		st->counters.tcp_fast_retransmits++;
-		tcp_retransmit_data(st, now, tcb);
+		tcp_fast_repair(st, now, tcb);
 	} else {
 		tcb->dupacks = 0;
 		tcb->recovering = false;
@@ -86,8 +74,12 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 	tcb->recover = tcb->snd_nxt;
 }
 
-void tcp_repair_sent(struct tcp_tcb *tcb, uint32_t data, uint32_t len)
+void tcp_repair_sent(struct tcp_tcb *tcb)
 {
+	/* The repair was the first len of the data bytes in flight, one MSS at
+	 * most (tcp_retransmit_data()); sending it moved neither end. */
+	uint32_t data = tcp_data_in_flight(tcb), len = data < tcb->snd_mss ? data : tcb->snd_mss;
+
 	/* The segments in flight behind this one may bring a duplicate ACK
 	 * each; more than that (and three for reordering) means segments sent
 	 * after it arrived and it did not: it was lost too (tcp_dup_ack()). */

@@ -8,16 +8,14 @@
  * Each TCB has two deadlines: timer_at, which is the retransmission timer
  * (SYN, SYN-ACK, data and FIN), also standing for the persist timer behind a
  * zero window and the SWS override timeout, and in TIME-WAIT and FIN-WAIT-2
- * the 2 MSL; and delack_at, the delayed ACK's.  Limits: no keep-alive;
- * millisecond granularity; timers run only when the stack is polled.
+ * the 2 MSL; and delack_at, the delayed ACK's.  Sending and ACK processing
+ * start the retransmission timer as this file restarts it, with
+ * tcp_timer_rtx() (inline in tcp_impl.h: it only sets timer_at); what
+ * happens when it fires is here.  Limits: no keep-alive; millisecond
+ * granularity; timers run only when the stack is polled.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
-
-void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
-{
-	tcb->timer_at = now + tcb->rto_ms;
-}
 
 /* RTO = SRTT + max(G, 4 RTTVAR) (RFC 6298 2.3, a clock granularity G of
  * 1 ms), kept within 1 s (2.4) and 60 s (2.5); 1 s before any sample (2.1). */
@@ -95,17 +93,24 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 }
 
 /* Sends again what tcb has outstanding: the SYN, the SYN-ACK, or data and
- * FIN (or a zero-window probe).  False if there was nothing. */
+ * FIN (or a zero-window probe), and tells loss recovery (tcp_repair_sent()
+ * after a repair, then tcp_recovery_timeout()).  False if there was
+ * nothing. */
 static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	if (tcb->state == TCP_SYN_SENT)
+	if (tcb->state == TCP_SYN_SENT) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
-	else if (tcb->state == TCP_SYN_RECEIVED)
+	} else if (tcb->state == TCP_SYN_RECEIVED) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
-	else if (!tcp_retransmit_data(st, now, tcb))
-		return false;
-	else
+	} else {
+		enum tcp_rtx sent = tcp_retransmit_data(st, now, tcb);
+
+		if (sent == TCP_RTX_NOTHING)
+			return false;
+		if (sent == TCP_RTX_REPAIR)
+			tcp_repair_sent(tcb);
 		tcp_recovery_timeout(tcb);
+	}
 	st->counters.tcp_retransmits++;
 	return true;
 }

@@ -9,13 +9,14 @@
  * Connections, laid out by role after RFC 9293 3.10: the TCB table, ISN,
  * ports and states (tcp_conn.c); the calls below (tcp_user.c); segment
  * arrival (tcp_input.c); sending (tcp_output.c); the timers (tcp_timer.c);
- * arriving text (tcp_recv.c); loss recovery (tcp_recovery.c).  A bounded
- * table of TCBs found by a keyed hash of the four-tuple, listeners with a
- * bounded backlog, passive, active and simultaneous open, resets, the close
- * states; bounded send and receive rings, windows, reassembly, RFC 6298
- * retransmission, fast retransmit, Nagle, delayed ACK, urgent data (chapter
- * 7).  Limits: window scale, SACK and timestamps are parsed, never sent; no
- * congestion control (a fixed cap on data in flight).
+ * arriving text (tcp_recv.c); loss recovery (tcp_recovery.c); how much may
+ * be in flight (tcp_cc.c).  A bounded table of TCBs found by a keyed hash of
+ * the four-tuple, listeners with a bounded backlog, passive, active and
+ * simultaneous open, resets, the close states; bounded send and receive
+ * rings, windows, reassembly, RFC 6298 retransmission, fast retransmit,
+ * Nagle, delayed ACK, urgent data (chapter 7).  Limits: window scale, SACK
+ * and timestamps are parsed, never sent; no congestion control (a fixed cap
+ * on data in flight).
  */
 #ifndef TCPIP_TCP_H
 #define TCPIP_TCP_H
