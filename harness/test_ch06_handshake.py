@@ -5,7 +5,6 @@ vector as the vector says, with Linux's counters and answers beside.
 The state diagram the chapter shows is the code's own table."""
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 

@@ -47,7 +47,8 @@ class CoreBench:
     def __init__(self, agent):
         """`agent`: path of tcpagent; ValueError if it is not there."""
         if not Path(agent).is_file():
-            raise ValueError(f"{agent} is missing: build it (cmake --build --preset default)")
+            raise ValueError(f"{agent} is missing: build its preset "
+                             "(cmake --build --preset asan-ubsan, or default)")
         self.agent = str(agent)
 
     def driver(self):
