@@ -254,8 +254,7 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 
 enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	uint32_t data = tcp_data_in_flight(tcb);
-	uint32_t len = data < tcb->snd_mss ? data : tcb->snd_mss;
+	uint32_t data = tcp_data_in_flight(tcb), len = tcp_repair_len(tcb);
 	/* A repeat that reaches the end of what was written pushes it, as the
 	 * segment first sent there did (tcp_output()). */
 	uint8_t flags = len > 0 && len == data && tcp_unsent(tcb) == 0 ? TCP_PSH : 0;

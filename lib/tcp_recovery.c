@@ -76,9 +76,9 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 
 void tcp_repair_sent(struct tcp_tcb *tcb)
 {
-	/* The repair was the first len of the data bytes in flight, one MSS at
-	 * most (tcp_retransmit_data()); sending it moved neither end. */
-	uint32_t data = tcp_data_in_flight(tcb), len = data < tcb->snd_mss ? data : tcb->snd_mss;
+	/* The repair was the first tcp_repair_len() bytes in flight; sending it
+	 * moved neither end. */
+	uint32_t data = tcp_data_in_flight(tcb), len = tcp_repair_len(tcb);
 
 	/* The segments in flight behind this one may bring a duplicate ACK
 	 * each; more than that (and three for reordering) means segments sent

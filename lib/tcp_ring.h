@@ -41,6 +41,15 @@ static inline uint32_t tcp_unsent(const struct tcp_tcb *tcb)
 	return tcb->snd_len - tcp_data_in_flight(tcb);
 }
 
+/* Bytes of data a repair carries: the first ones in flight, one MSS at most
+ * (tcp_retransmit_data() sends them, tcp_repair_sent() counts on them). */
+static inline uint32_t tcp_repair_len(const struct tcp_tcb *tcb)
+{
+	uint32_t data = tcp_data_in_flight(tcb);
+
+	return data < tcb->snd_mss ? data : tcb->snd_mss;
+}
+
 /* The sequence number of the first byte in the send ring. */
 static inline uint32_t tcp_data_seq(const struct tcp_tcb *tcb)
 {
