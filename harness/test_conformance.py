@@ -123,7 +123,8 @@ def test_whole_suite_and_an_outside_stack(tmp_path):
     scripts = {name for _, name in results}
     assert len(scripts) >= 85
     differ = [s for s in scripts if results.get(("linux", s)) != results.get(("linux-agent", s))]
-    assert not differ, differ
+    assert not differ, "\n".join([str(differ)] + [l for l in run.stdout.splitlines()
+                                                   if any(s in l for s in differ)])
     for target in ("core", "ours", "linux", "linux-agent"):
         assert re.search(rf"^summary: {target}: .* / 0 / ", run.stdout, re.M), target
     fresh = [l for l in report.read_text().splitlines() if not l.startswith(("Run times", "Generated"))]

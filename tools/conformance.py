@@ -123,8 +123,7 @@ def veth_vectors(targets, build):
 def report(outcome):
     """The progress line of one vector result that is not a pass."""
     if outcome.status != "PASS":
-        print(f"{outcome.status:4}  {outcome.target:5}  vector {outcome.name}  {outcome.why}",
-              flush=True)
+        suite.say(f"{outcome.status:4}  {outcome.target:5}  vector {outcome.name}  {outcome.why}")
 
 
 # ================================================================ scripts
@@ -190,7 +189,7 @@ def run_agent(agent, scripts, args):
         why = f"{type(err).__name__}: {err}"
         results = [Result(script, like, "N/A", why) for script in scripts]
         for result in results:
-            print(result.line(name), flush=True)
+            suite.say(result.line(name))
         return results
     return suite.run_target(like, scripts, RunArgs(args.build, args.pcap / name),
                                bench=bench, label=name)

@@ -5,6 +5,7 @@ and tools/conformance.py play them: the scripts under a path
 run_target(), which prints a line per script as it goes.
 """
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -81,11 +82,20 @@ def run_target(target, scripts, args, bench=None, label=None):
             else:
                 result = run_script(script, bench, args.verbose, args.pcap)
             results.append(result)
-            print(result.line(label), flush=True)
+            say(result.line(label))
             for text in result.detail:
-                print(indent(text), flush=True)
+                for line in indent(text).splitlines():
+                    say(line)
     finally:
         if bench is not None:
             bench.close()
-    print(f"  {label}: {time.monotonic() - began:.1f} s{late_summary(results)}")
+    say(f"  {label}: {time.monotonic() - began:.1f} s{late_summary(results)}")
     return results
+
+
+def say(line):
+    """Prints one line in one write: tools/conformance.py plays targets in
+    processes side by side on one stdout, and a pipe keeps a write of at
+    most PIPE_BUF (4096) bytes whole, so no line is cut by another's."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
