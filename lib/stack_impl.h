@@ -109,8 +109,8 @@ stack_time_ms neigh_next_deadline(const struct stack *st);
  * if it was dropped: dst is neither on our link nor 255.255.255.255
  * (out_no_route), the header and payload exceed the MTU (out_too_big), the
  * neighbour cache had no room to hold it (out_queue_full), or there is no
- * device or it refused the frame (out_tx_failed).  -1 says the packet is gone; 0 is no
- * promise of delivery. */
+ * device or it refused the frame (out_tx_failed).  -1 says the packet is
+ * gone; 0 is no promise of delivery. */
 int ip4_output(struct stack *st, stack_time_ms now, uint32_t dst, uint8_t proto, uint8_t tos,
 	       const uint8_t *payload, size_t len);
 
