@@ -143,8 +143,7 @@ struct stream {
 	bool shut, mismatch, eof;
 };
 
-/* The pattern: byte i of a stream is a function of i alone. */
-static uint8_t pattern_byte(uint64_t i)
+uint8_t duplex_byte(uint64_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 8));
 }
@@ -159,7 +158,7 @@ static void stream_write(struct stack *st, stack_time_ms now, int conn, struct s
 		long took;
 
 		for (size_t j = 0; j < len; j++)
-			buf[j] = pattern_byte(s->written + j);
+			buf[j] = duplex_byte(s->written + j);
 		took = tcp_write(st, now, conn, buf, len);
 		if (took <= 0)
 			break;
@@ -177,7 +176,7 @@ static void stream_read(struct stack *st, stack_time_ms now, int conn, struct st
 
 	for (int i = 0; i < 32 && (got = tcp_read(st, now, conn, buf, sizeof buf)) > 0; i++)
 		for (long j = 0; j < got; j++, s->read++)
-			if (buf[j] != pattern_byte(s->read))
+			if (buf[j] != duplex_byte(s->read))
 				s->mismatch = true;
 	if (tcp_peer_done(st, conn) && tcp_readable(st, conn) == 0)
 		s->eof = true;

@@ -35,6 +35,9 @@ struct duplex_run {
 	void *ctx;
 };
 
+/* Byte i of every stream a transfer moves: a function of i alone. */
+uint8_t duplex_byte(uint64_t i);
+
 /* Runs it; CHECKs every byte each way, the end of each stream, both ends
  * CLOSED, no unexpected state change and no wire overflow, and prints one
  * line of figures.  Returns the virtual time both streams took to end (0 if

@@ -27,12 +27,6 @@
 
 #define MSS 1460u
 
-/* Byte i of what the tests write. */
-static uint8_t wrap_byte(uint32_t i)
-{
-	return (uint8_t)(i * 7 + (i >> 8));
-}
-
 /* Writes len bytes of the pattern from offset from; true if all were taken. */
 static bool write_pattern(struct stack *st, stack_time_ms now, int conn, uint32_t from,
 			  uint32_t len)
@@ -40,7 +34,7 @@ static bool write_pattern(struct stack *st, stack_time_ms now, int conn, uint32_
 	static uint8_t buf[TCPIP_TCP_SND_BUF];
 
 	for (uint32_t i = 0; i < len; i++)
-		buf[i] = wrap_byte(from + i);
+		buf[i] = duplex_byte(from + i);
 	return len <= sizeof buf && tcp_write(st, now, conn, buf, len) == (long)len;
 }
 
@@ -102,7 +96,7 @@ static bool sent_bytes(const struct sent *sent, int n, uint32_t seq, uint32_t fr
 		return false;
 	text = sent->frame[i] + 34 + hdr.hdr_len;
 	for (uint32_t j = 0; j < len; j++)
-		if (text[j] != wrap_byte(from + j))
+		if (text[j] != duplex_byte(from + j))
 			return false;
 	return true;
 }
