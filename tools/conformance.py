@@ -268,7 +268,11 @@ def requirement_cell(row, by_name, targets, c_tests):
     own = sum(on_own_lines(by_name.get((item_name(i), "linux"))) for i in items
               if targets == ("linux",) and item_status(i, by_name, "linux", c_tests) == "PASS")
     mine = f"; {own} by Linux's own lines, listed below" if own else ""
-    return f"pass ({passed} check{'s' if passed > 1 else ''}{mine})"
+    checks = f"{passed} check{'s' if passed > 1 else ''}{mine}"
+    # A row passes only when every clause of it is checked.
+    if row["unchecked"]:
+        return f"**partly checked** ({checks} pass); not checked: {row['unchecked']}"
+    return f"pass ({checks})"
 
 
 def requirement_table(outcomes, c_tests):
@@ -288,10 +292,12 @@ def requirement_table(outcomes, c_tests):
 def requirement_summary():
     """A line of MUST figures: rows, checked, not applicable, gaps."""
     rows = [r for r in read_requirements() if r["level"] == "MUST"]
-    checked = sum(bool(r["covered_by"]) and not r["not_applicable"] for r in rows)
+    covered = [r for r in rows if r["covered_by"] and not r["not_applicable"]]
+    partly = sum(bool(r["unchecked"]) for r in covered)
     na = sum(bool(r["not_applicable"]) for r in rows)
-    return (f"{len(rows)} MUST rows: {checked} checked, {na} not applicable to this stack, "
-            f"{len(rows) - checked - na} not checked yet.")
+    return (f"{len(rows)} MUST rows: {len(covered) - partly} checked, {partly} partly checked "
+            f"(the clause not checked is named), {na} not applicable to this stack, "
+            f"{len(rows) - len(covered) - na} not checked yet.")
 
 
 def differences(scripts):
