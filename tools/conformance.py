@@ -425,17 +425,14 @@ def main(argv):
                 outcomes += vectors_core(args.build)
             outcomes += scripts_for("core", scripts, run_args, second_tries)
             timings["core"] = time.monotonic() - began
-        for name, future in played[:len(played) - bool(agent)]:
+        for name, future in played:
             more, timings[name], tries = future.result()
             outcomes, second_tries = outcomes + more, second_tries + tries
         veth_outcomes, veth_seconds = vectors.result()
         outcomes += veth_outcomes
         if veth:
             timings["vectors over veth, alongside"] = veth_seconds
-        if agent:
-            more, timings[args.agent_name], tries = played[-1][1].result()
-            outcomes, second_tries = outcomes + more, second_tries + tries
-            targets.append(args.agent_name)
+    targets += [args.agent_name] if agent else []
     command = "tools/conformance.py " + " ".join(shlex.quote(a) for a in argv)
     write_report(args.report, outcomes, scripts, targets, c_tests, (timings, second_tries),
                  command.strip())
