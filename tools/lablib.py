@@ -59,7 +59,7 @@ _PYTHON = "/usr/bin/python3"
 _EXTRA_PATH = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
 _PACKAGES = {"unshare": "util-linux", "nsenter": "util-linux",
              "setpriv": "util-linux", "ip": "iproute2", "ethtool": "ethtool",
-             "sh": "dash"}
+             "sh": "dash", "cat": "coreutils"}
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT = 5.0   # seconds for a holder to show its namespace's pid 1
 _STEP_TIMEOUT = 10.0   # seconds for one setup command
@@ -427,6 +427,8 @@ class Lab:
         for side in SIDES:
             self._disable_ipv6(side, "all", "default")
             self._setup(side, [_tool("ip"), "link", "set", "lo", "up"])
+        if self.target == "linux":
+            self._no_metrics_save()
         self._setup("peer", [
             _tool("ip"), "link", "add", "peer0", "address", PEER_MAC, "mtu", str(MTU),
             "type", "veth", "peer", "name", "target0", "address", TARGET_MAC,
@@ -470,6 +472,19 @@ class Lab:
         paths = [f"/proc/sys/net/ipv6/conf/{conf}/disable_ipv6" for conf in confs]
         self._setup(side, [_tool("sh"), "-c", 'for f; do echo 1 > "$f" || exit 1; done',
                            "sh", *paths])
+
+    def _no_metrics_save(self):
+        """The target's kernel keeps no per-destination metrics (tcp_metrics:
+        ssthresh, RTT, reordering) from one connection for the next to the same
+        address: every connection of a test starts afresh, whatever the test
+        before it lost.  net.ipv4.tcp_no_metrics_save is per network namespace;
+        it is written here, inside the target, and read back (the host's own
+        value is never touched)."""
+        path = "/proc/sys/net/ipv4/tcp_no_metrics_save"
+        self._setup("target", [_tool("sh"), "-c", 'echo 1 > "$1"', "sh", path])
+        value = self._setup("target", [_tool("cat"), path]).stdout.strip()
+        if value != "1":
+            raise LabUnavailable(f"{path} reads {value!r} in the target after writing 1")
 
     def _offloads_off(self, side):
         """Turn checksum/TSO/GSO/GRO offloads off on the veth end of `side`, then

@@ -10,7 +10,7 @@ event lines on stdout.  One poll() loop serves stdin and every socket; all
 sockets are non-blocking.
 
     commands: listen PORT | connect IP PORT | send N | urgent N | recv N |
-              shutdown | close | abort | nodelay on|off | quit
+              shutdown | close | abort | nodelay on|off | cc newreno|cubic | quit
     events:   accepted IP PORT | connected | refused | timeout | unreachable |
               reset | eof | urgent | data N HEX8 | sent N
 
@@ -18,6 +18,12 @@ The "current" connection is the latest accepted or connected one (a connect
 in progress is current at once, so close and abort reach it).  eof and reset
 are found without consuming data: recv(MSG_PEEK) when the socket is readable
 and no data is known to wait, and SO_ERROR when poll() says POLLERR.
+
+`cc NAME` chooses the congestion control (TCP_CONGESTION: newreno is the
+kernel's "reno", cubic its "cubic") of the current connection, of every
+listener (so what they accept after it inherits it) and of every socket opened
+after it.  A namespace's default is the host's (bbr on some hosts), so a
+script that depends on it names it.
 
 Limits: one current connection; older ones stay open until quit; the loop
 ends after --max-seconds (default 900) or --max-turns turns, whichever first.
@@ -42,6 +48,7 @@ MAX_LINE = 4096              # longest command line (bytes)
 MAX_BYTES = 1 << 30          # largest N for send and recv
 CHUNK = 65536                # bytes moved per send()/recv() call
 POLL_SLICE_MS = 1000         # longest single poll() wait
+CC_NAMES = {"newreno": "reno", "cubic": "cubic"}   # protocol name -> Linux's
 ERRNO_EVENTS = {errno.ECONNREFUSED: "refused", errno.ETIMEDOUT: "timeout",
                 errno.ECONNRESET: "reset", errno.EPIPE: "reset",
                 errno.EHOSTUNREACH: "unreachable", errno.ENETUNREACH: "unreachable"}
@@ -100,6 +107,7 @@ class Agent:
         self.current = None
         self.quit = False
         self.urgent_fd = None  # SIGURG's wakeup pipe, once watch_urgent() ran
+        self.cc = None         # Linux's name of the congestion control chosen by cc, if any
 
     def say(self, text):
         """Writes one protocol line and flushes it."""
@@ -134,6 +142,7 @@ class Agent:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.set_cc(sock)          # before listen(): accepted sockets inherit it
             sock.bind(("0.0.0.0", port_number(port)))
             sock.listen(BACKLOG)
             sock.setblocking(False)
@@ -150,6 +159,11 @@ class Agent:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setblocking(False)
         own_urgent(sock)
+        try:
+            self.set_cc(sock)          # before the SYN: the connection starts with it
+        except OSError:
+            sock.close()
+            raise
         code = sock.connect_ex(address)
         if code not in (0, errno.EINPROGRESS):   # refused before any SYN (a broadcast)
             sock.close()
@@ -206,6 +220,25 @@ class Agent:
         self.need_current().sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY,
                                             int(value == "on"))
         return None
+
+    def cmd_cc(self, name):
+        """cc newreno|cubic: the congestion control of the current connection
+        (if any), of every listener (what it accepts later inherits it) and of
+        every connection opened after this command."""
+        if name not in CC_NAMES:
+            return f"unknown congestion control {name[:40]} (newreno or cubic)"
+        self.cc = CC_NAMES[name]
+        for sock in self.listeners.values():
+            self.set_cc(sock)
+        if self.current is not None and not self.current.done:
+            self.set_cc(self.current.sock)
+        return None
+
+    def set_cc(self, sock):
+        """Sets the congestion control chosen by cc on `sock` (nothing if none
+        was chosen); OSError if the kernel refuses it."""
+        if self.cc is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, self.cc.encode())
 
     def cmd_quit(self):
         """quit: close everything and leave the loop."""
