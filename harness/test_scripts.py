@@ -1,5 +1,5 @@
 """Scenario scripts (testvectors/scripts/, format in testvectors/README.md):
-every script (chapter 6's 06-handshake, chapter 7's 07-data) against our
+every script (06-handshake, 07-data, 08-congestion: chapters 6 to 8) against our
 stack in virtual time (tcpagent --virtual: no lab, no root), one test each,
 named after the script; and the runner itself: that a wrong expectation or a
 malformed script fails for the reason it gives.
@@ -65,10 +65,11 @@ def on_core(tmp_path, name, text):
 
 
 def test_scripts_found():
-    """The chapter 6 scripts (at least 28) and chapter 7's (at least 45) are
-    there, and every one parses."""
+    """The chapter 6 scripts (at least 28), chapter 7's (at least 45) and
+    chapter 8's (at least 30) are there, and every one parses."""
     assert len([p for p in SCRIPTS if p.parent.name == "06-handshake"]) >= 28
     assert len([p for p in SCRIPTS if p.parent.name == "07-data"]) >= 45
+    assert len([p for p in SCRIPTS if p.parent.name == "08-congestion"]) >= 30
 
 
 HANDSHAKE = """\
@@ -120,7 +121,7 @@ RIGHT_DATA = """\
 +0    > P. 11:15(4) ack 1 win * data 00010203
 +0    event sent 4
 +0    app send 3
-+0    > P. 15:18(3) ack 1 win * data *
++0    > P?. 15:18(3) ack 1 win * data *
 +0    event sent 3
 +0.01 < P. 11:21(10) ack 18 win 64240
 +0    > . 18:18(0) ack 1 win *
@@ -195,6 +196,8 @@ MALFORMED = [
     ("star-in-send", "# rfc: x\n0 < S *:0(0) win 1\n", "only in > lines"),
     ("data-star-in-send", "# rfc: x\n0 < P. 1:3(2) ack 1 data *\n", "only in > lines"),
     ("data-length", "# rfc: x\n0 > P. 1:3(2) ack 1 data 000102\n", "data has 3 bytes"),
+    ("psh-open-in-send", "# rfc: x\n0 < P?. 1:3(2) ack 1\n", "only in > lines"),
+    ("open-not-psh", "# rfc: x\n0 > S?. 0:0(0) ack 1\n", "only after P"),
 ]
 
 

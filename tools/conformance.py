@@ -52,7 +52,7 @@ REQUIREMENTS = ROOT / "testvectors" / "rfc9293-requirements.tsv"
 CHAPTER_OF_VECTORS = {"ipv4.vec": 2, "truncation.vec": 2, "l4.vec": 3, "arp.vec": 4,
                       "icmp.vec": 5, "tcp.vec": 6}
 CHAPTER_TITLES = {2: "IPv4", 3: "checksum", 4: "ARP", 5: "ICMP echo", 6: "TCP handshake",
-                  7: "TCP data transfer"}
+                  7: "TCP data transfer", 8: "congestion control"}
 STATUSES = ("PASS", "FAIL", "N/A")
 
 

@@ -6,9 +6,12 @@ from .parsing import ANY, FLAG_BITS
 FLAG_ORDER = "FSRP.UEW"      # tcpdump's order: SYN+ACK is "S.", FIN+PSH+ACK "FP."
 
 
-def format_flags(bits):
-    """tcpdump-style letters for flag bits: "S.", "R", "FP."."""
-    return "".join(letter for letter in FLAG_ORDER if bits & FLAG_BITS[letter]) or "none"
+def format_flags(bits, open_bits=0):
+    """tcpdump-style letters for flag bits: "S.", "R", "FP."; a bit of
+    `open_bits` (set or not) as "P?"."""
+    letters = [letter + ("?" if open_bits & FLAG_BITS[letter] else "")
+               for letter in FLAG_ORDER if (bits | open_bits) & FLAG_BITS[letter]]
+    return "".join(letters) or "none"
 
 
 def format_option(opt):
@@ -44,7 +47,7 @@ def format_data(data, shown=16):
 
 def format_segment(seg):
     """The script text of a Segment (as a line writes it, minus TIME and '>')."""
-    text = f"{format_flags(seg.flags)} {seg.seq}:{seg.end}({seg.length})"
+    text = f"{format_flags(seg.flags, seg.flags_any)} {seg.seq}:{seg.end}({seg.length})"
     if seg.ack is not None:
         text += f" ack {seg.ack}"
     if seg.win is not None:

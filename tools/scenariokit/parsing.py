@@ -27,6 +27,7 @@ class Segment:
     def __init__(self, flags, seq, end, length):
         """flags: bit mask; seq/end/length: ints or ANY."""
         self.flags, self.seq, self.end, self.length = flags, seq, end, length
+        self.flags_any = 0    # flag bits a `>` line leaves open (`P?`: PSH or not)
         self.ack = self.win = self.data = self.urg = None
         self.options = []     # list of option tuples, or ANY for <*>
         self.bad_cksum = False
@@ -202,7 +203,7 @@ def parse_tag(token):
     return targets
 
 
-SEGMENT_RE = re.compile(r"^(?P<flags>[FSRPUEW.]+)\s+(?P<seq>\*|-?\d+):(?P<end>\*|-?\d+)"
+SEGMENT_RE = re.compile(r"^(?P<flags>[FSRPUEW.?]+)\s+(?P<seq>\*|-?\d+):(?P<end>\*|-?\d+)"
                         r"\((?P<len>\*|\d+)\)\s*(?P<rest>.*)$")
 
 
@@ -216,7 +217,11 @@ def parse_segment(text, direction):
         raise ValueError(f"END - SEQ is {end - seq}, LEN is {length}")
     if direction == "<" and ANY in (seq, end, length):
         raise ValueError("'*' only in > lines")
-    seg = Segment(parse_flags(match.group("flags")), seq, end, length)
+    flags, flags_any = parse_flags(match.group("flags"))
+    if flags_any and direction == "<":
+        raise ValueError("'P?' only in > lines")
+    seg = Segment(flags, seq, end, length)
+    seg.flags_any = flags_any
     parse_segment_fields(seg, match.group("rest"), direction)
     if seg.flags & FLAG_BITS["."] and seg.ack is None:
         raise ValueError("the ACK flag needs 'ack N' (or 'ack *')")
@@ -251,13 +256,17 @@ def parse_segment_fields(seg, text, direction):
 
 
 def parse_flags(text):
-    """The TCP flag bits of tcpdump-style letters ("S.", "R", "FP.")."""
+    """(bits, open bits) of tcpdump-style letters ("S.", "R", "FP."); `P?`
+    (PSH, set or not) puts PSH among the open bits instead."""
     bits = 0
-    for letter in text:
-        if FLAG_BITS[letter] & bits:
+    if text.count("?") > 1 or ("?" in text and "P?" not in text):
+        raise ValueError("'?' only after P (P?: PSH set or not)")
+    open_bits = FLAG_BITS["P"] if "P?" in text else 0
+    for letter in text.replace("P?", ""):
+        if FLAG_BITS[letter] & (bits | open_bits):
             raise ValueError(f"flag {letter} twice")
         bits |= FLAG_BITS[letter]
-    return bits
+    return bits, open_bits
 
 
 def parse_options(text, direction):
