@@ -238,10 +238,12 @@ int main(int argc, char **argv)
 	static struct fetch fe = {.conn = -1};
 	struct prog_opts opts = {
 		.name = "fetch",
-		.usage = "-i IFACE -a ADDR/PREFIX --url http://IP[:PORT]/PATH -o FILE [-t SECONDS] [-v]",
+		.usage = "-i IFACE -a ADDR/PREFIX --url http://IP[:PORT]/PATH -o FILE [--cc NAME] [-t SECONDS] "
+			 "[-v]",
 		.about = "Fetches one URL over HTTP/1.0 with the book's stack (chapter 7) and\n"
 			 "writes the body to FILE.",
 		.host = true,
+		.tcp_data = true,
 		.on_start = fetch_start,
 		.on_event = fetch_event,
 		.user = &fe,

@@ -326,10 +326,11 @@ int main(int argc, char **argv)
 	struct prog_opts opts = {
 		.name = "serve",
 		.usage = "-i IFACE -a ADDR/PREFIX [--echo PORT] [--discard PORT] [--chargen PORT] "
-			 "[--http PORT --file PATH] [-t SECONDS] [-v]",
+			 "[--http PORT --file PATH] [--cc NAME] [-t SECONDS] [-v]",
 		.about = "TCP servers on the book's stack (chapter 7): echo (RFC 862), discard\n"
 			 "(RFC 863), chargen (RFC 864) and HTTP/1.0 GET of one file (RFC 1945).",
 		.host = true,
+		.tcp_data = true,
 		.answer_echo = true,
 		.on_start = serve_start,
 		.on_event = serve_event,

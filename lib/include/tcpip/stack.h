@@ -125,6 +125,8 @@ struct stack_cfg {
 	                            * (siphash.h): random in programs, fixed in tests */
 	stack_time_ms tcp_msl_ms;  /* TIME-WAIT is 2 of these; 0: TCPIP_TCP_MSL_MS */
 	uint8_t ip4_ttl;           /* the TTL of what we send; 0: TCPIP_IP4_TTL */
+	const char *tcp_cc;        /* congestion control of new connections, by name
+	                            * (tcp.h); NULL or unknown: TCPIP_TCP_CC_DEFAULT */
 };
 
 /* Counters a program shows with -v and a test reads. */
