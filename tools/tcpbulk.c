@@ -21,7 +21,8 @@
  * stderr once they listen, and one line per connection on stdout.
  * Limits: IPv4 only; a server serves one connection at a time; the HTTP is
  * just enough for curl's GET (any path, no keep-alive, a request of at most
- * 4 KB); every wait ends at the -t deadline (default 60 s).
+ * 4 KB); every wait ends at the -t deadline (default 60 s), and a client's
+ * handshake within 10 s (so a server that never answers costs little).
  * Exit status: 0 done, 1 runtime error (the message says which), 2 usage.
  */
 #include <arpa/inet.h>
@@ -43,6 +44,7 @@
 
 #define BULK_CHUNK 65536
 #define BULK_REQUEST_MAX 4096
+#define BULK_CONNECT_S 10.0   /* a handshake not done by then fails */
 #define BULK_EXIT_OK 0
 #define BULK_EXIT_RUNTIME 1
 #define BULK_EXIT_USAGE 2
@@ -391,8 +393,8 @@ static int bulk_server(const struct bulk_opts *opts)
 	return BULK_EXIT_OK;
 }
 
-/* Connects a non-blocking socket to opts->addr by the deadline; returns it,
- * or -1 with a message. */
+/* Connects a non-blocking socket to opts->addr within BULK_CONNECT_S and by
+ * the deadline; returns it, or -1 with a message. */
 static int bulk_connect(const struct bulk_opts *opts, double deadline)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
@@ -403,6 +405,8 @@ static int bulk_connect(const struct bulk_opts *opts, double deadline)
 	if (connect(fd, (const struct sockaddr *)&opts->addr, sizeof opts->addr) < 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
+	if (bulk_now_s() + BULK_CONNECT_S < deadline)
+		deadline = bulk_now_s() + BULK_CONNECT_S;
 	if (bulk_wait(fd, POLLOUT, deadline) <= 0) {
 		errno = ETIMEDOUT;
 		goto fail;
