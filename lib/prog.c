@@ -59,6 +59,7 @@ static void prog_help(const struct prog_opts *opts)
 	       opts->tcp ? "  -p PORT          listen on TCP port PORT (may be given up to 8 times)\n"
 			 : "",
 	       opts->tcp_data ? "  --cc NAME        TCP congestion control: newreno (the default) or cubic\n"
+				"  --cwnd-log       a line for each change of a congestion window\n"
 			      : "");
 	exit(PROG_EXIT_OK);
 }
@@ -114,6 +115,7 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		{"fault", required_argument, NULL, 'F'},
 		{"msl", required_argument, NULL, 'M'},
 		{"cc", required_argument, NULL, 'C'},
+		{"cwnd-log", no_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -153,6 +155,11 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 				prog_usage_error(opts, opts->tcp_data ? "--cc wants newreno or cubic"
 								 : "unknown option");
 			opts->cc = optarg;
+			break;
+		case 'W':
+			if (!opts->tcp_data)
+				prog_usage_error(opts, "unknown option");
+			opts->cwnd_log = true;
 			break;
 		case 'R':
 			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
@@ -511,6 +518,7 @@ static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog
 		cfg.on_rx = on_rx ? on_rx : prog_stack_drop;
 		cfg.tcp_msl_ms = opts->msl_ms;
 		cfg.tcp_cc = opts->cc;
+		cfg.tcp_cc_events = opts->cwnd_log;
 	}
 	return cfg;
 }

@@ -77,6 +77,32 @@ void tcp_cc_switch(struct tcp_tcb *tcb, int algo)
 	cc->ops->init(cc);
 }
 
+/* The phase tcb's window is in, as EV_TCP_CWND says it. */
+static const char *tcp_cc_phase(const struct tcp_tcb *tcb)
+{
+	if (tcb->recovery == TCP_RECOVERY_FAST)
+		return "fast recovery";
+	if (tcb->recovery == TCP_RECOVERY_RTO)
+		return "after a timeout";
+	return tcb->cc.cwnd < tcb->cc.ssthresh ? "slow start" : "congestion avoidance";
+}
+
+void tcp_cc_report(struct stack *st, struct tcp_tcb *tcb)
+{
+	struct stack_event ev = {.kind = EV_TCP_CWND, .addr = tcb->remote_addr,
+				 .conn = (int)(tcb - st->tcb), .port = tcb->remote_port,
+				 .local_port = tcb->local_port};
+
+	if (!st->cfg.tcp_cc_events ||
+	    (tcb->cc.cwnd == tcb->cc_told_cwnd && tcb->cc.ssthresh == tcb->cc_told_ssthresh))
+		return;
+	tcb->cc_told_cwnd = ev.cwnd = tcb->cc.cwnd;
+	tcb->cc_told_ssthresh = ev.ssthresh = tcb->cc.ssthresh;
+	ev.in_flight = tcp_data_in_flight(tcb);
+	ev.why = tcp_cc_phase(tcb);
+	event_emit(st, &ev);
+}
+
 uint32_t tcp_pipe(const struct tcp_tcb *tcb)
 {
 	uint32_t in_flight = tcp_data_in_flight(tcb);

@@ -98,6 +98,7 @@ struct tcp_tcb {
 	 * new segment in flight, for one RTT sample per ACK. */
 	int cc_algo;                 /* enum tcp_cc_algo, chosen before the handshake ends */
 	struct tcp_cc cc;
+	uint32_t cc_told_cwnd, cc_told_ssthresh; /* as EV_TCP_CWND last told them */
 	stack_time_ms last_send_at;  /* when data last went */
 	unsigned rtt_mark_head, rtt_marks;
 	uint32_t rtt_mark_end[TCPIP_TCP_RTT_MARKS];
@@ -290,6 +291,10 @@ void tcp_cc_init(struct tcp_tcb *tcb, int algo);
 
 /* tcb goes on with algorithm algo, keeping cwnd and ssthresh. */
 void tcp_cc_switch(struct tcp_tcb *tcb, int algo);
+
+/* Tells the program of a change of tcb's cwnd or ssthresh since the last
+ * time (EV_TCP_CWND), if it asked (cfg.tcp_cc_events). */
+void tcp_cc_report(struct stack *st, struct tcp_tcb *tcb);
 
 /* The data in flight less a segment per duplicate ACK: RFC 6675's pipe as
  * well as it can be told without SACK. */

@@ -127,6 +127,7 @@ static void tcp_established(struct stack *st, stack_time_ms now, struct tcp_tcb 
 	tcb->retries = 0;
 	tcp_cc_init(tcb, tcb->cc_algo);           /* chapter 8: the initial window */
 	tcp_set_state(st, tcb, TCP_ESTABLISHED);
+	tcp_cc_report(st, tcb);
 	tcp_emit_event(st, tcb, tcb->listener >= 0 ? EV_TCP_ACCEPTED : EV_TCP_CONNECTED);
 }
 
@@ -292,6 +293,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		tcp_take_window(tcb, hdr);
 	if (tcb->probing && tcb->snd_wnd > 0)
 		tcp_window_opened(tcb);
+	tcp_cc_report(st, tcb);
 	if (!tcp_fin_acked(tcb))
 		return true;
 	switch (tcb->state) {                     /* our FIN is acknowledged */

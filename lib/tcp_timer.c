@@ -151,6 +151,8 @@ static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb 
 	tcb->rto_ms = tcb->rto_ms * 2 > TCPIP_TCP_RTO_MAX_MS ? TCPIP_TCP_RTO_MAX_MS : tcb->rto_ms * 2;
 	if (!tcp_retransmit(st, now, tcb))
 		return;
+	if (tcb->state >= TCP_ESTABLISHED)
+		tcp_cc_report(st, tcb);
 	if (++tcb->retries == TCPIP_TCP_DATA_R1 && tcb->state >= TCP_ESTABLISHED)
 		tcp_emit_event(st, tcb, EV_TCP_R1);
 	tcp_timer_rtx(tcb, now);

@@ -71,6 +71,11 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 	struct agent *ag = ctx;
 	char text[160], addr[16];
 
+	if (ev->kind == EV_TCP_CWND) {       /* only with --cwnd-log; never on stdout */
+		fprintf(stderr, "tcpagent: %llu ms %s\n", (unsigned long long)agent_now(ag),
+			stack_event_text(ev, text, sizeof text));
+		return;
+	}
 	if (ag->verbose)
 		fprintf(stderr, "tcpagent: %s\n", stack_event_text(ev, text, sizeof text));
 	if (ev->kind == EV_TCP_ACCEPTED) {
@@ -427,6 +432,7 @@ static int agent_virtual(const struct prog_opts *opts)
 				.prefix_len = opts->prefix_len, .tx = agent_virtual_tx, .tx_ctx = &ag,
 				.on_event = agent_event, .event_ctx = &ag,
 				.tcp_msl_ms = opts->msl_ms, .tcp_cc = opts->cc,
+				.tcp_cc_events = opts->cwnd_log,
 				.secret = {0x74, 0x63, 0x70, 0x61, 0x67, 0x65, 0x6e, 0x74, 0x2d, 0x76,
 					   0x69, 0x72, 0x74, 0x75, 0x61, 0x6c}}; /* fixed: runs repeat */
 

@@ -168,7 +168,8 @@ static void fetch_event(void *ctx, const struct stack_event *ev)
 	struct prog_stack *ps = ctx;
 	struct fetch *fe = ps->user;
 
-	if (fe->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE)
+	if (ev->kind == EV_TCP_CWND ||
+	    (fe->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE))
 		prog_print_event(ev);
 	if (ev->conn != fe->conn)
 		return;

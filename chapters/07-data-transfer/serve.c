@@ -251,7 +251,8 @@ static void serve_event(void *ctx, const struct stack_event *ev)
 	struct serve *sv = ps->user;
 	struct serve_conn *c;
 
-	if (sv->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE)
+	if (ev->kind == EV_TCP_CWND ||
+	    (sv->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE))
 		prog_print_event(ev);
 	if (ev->conn < 0 || ev->conn >= TCPIP_TCP_CONNS)
 		return;

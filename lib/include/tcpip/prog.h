@@ -47,6 +47,8 @@ struct prog_opts {
 	int port_count;
 	uint32_t msl_ms;      /* --msl (hosts); 0: the stack's default */
 	const char *cc;       /* --cc (TCP programs); NULL: the stack's default */
+	bool cwnd_log;        /* --cwnd-log (TCP programs): a line per change of a
+	                       * congestion window (EV_TCP_CWND) */
 	/* Hooks a program built on prog_run_stack() may set (NULL: none); ctx is
 	 * the struct prog_stack *.  on_start runs once the stack exists, before
 	 * the loop (return -1 to stop with exit 1); on_event replaces the default
