@@ -433,3 +433,30 @@ def test_unprivileged_user(unprivileged_dir):
     assert down.returncode == 0, down.stderr
     assert os.listdir(runtime) == ["tcpip-lab"]
     assert os.listdir(os.path.join(runtime, "tcpip-lab")) == []
+
+
+def test_wire_lab_forwards_and_leaves_nothing():
+    """WireLab: three namespaces apart from the host's, the wire's two ends
+    joined by its nftables rules; at 0% loss a ping crosses and the wire
+    namespace holds no address; set_loss() puts the drop rule in both chains;
+    after down() nothing of it is left and the host network is as before."""
+    before = host_network()
+    lab = lablib.WireLab(target="linux", peer="kernel", loss_pct=0).up()
+    try:
+        state = lab.state()
+        assert os.stat("/proc/self/ns/net").st_ino not in state["netns"].values()
+        assert len(set(state["netns"].values())) == 3
+        assert set(links(lab, "wire")) == {"lo", "wire0", "wire1"}
+        assert not [a for link in links(lab, "wire").values() for a in link["addr_info"]
+                    if link["ifname"] != "lo"]
+        ping = lab.run("peer", ["ping", "-c", "2", "-i", "0.2", "-W", "2", lablib.TARGET_IP],
+                       check=False)
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        assert "drop" not in lab.wire_rules()
+        lab.set_loss(5)
+        assert lab.wire_rules().count("numgen random mod 100 < 5 drop") == 2
+    finally:
+        lab.down()
+    pids = [*state["holders"], *state["pids"].values()]
+    assert leftovers(pids, state["netns"].values()) == ""
+    assert host_network() == before

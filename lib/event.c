@@ -90,6 +90,14 @@ static void event_tcp_text(const struct stack_event *ev, const char *addr, char 
 	case EV_TCP_DROPPED:
 		snprintf(out + at, cap - at, "segment dropped (%s)", ev->why);
 		break;
+	case EV_TCP_CWND:
+		if (ev->ssthresh == UINT32_MAX)
+			snprintf(out + at, cap - at, "cwnd %u ssthresh none in-flight %u (%s)", ev->cwnd,
+				 ev->in_flight, ev->why);
+		else
+			snprintf(out + at, cap - at, "cwnd %u ssthresh %u in-flight %u (%s)", ev->cwnd,
+				 ev->ssthresh, ev->in_flight, ev->why);
+		break;
 	case EV_TCP_ICMP:
 		snprintf(out + at, cap - at, "ICMP error type %u code %u (soft: the connection stays)",
 			 ev->icmp_type, ev->icmp_code);

@@ -49,7 +49,7 @@ static void prog_help(const struct prog_opts *opts)
 	       "                   (default 1); one line per fault on stderr, the counts\n"
 	       "                   at exit with -v; --pcap still saves the frames as\n"
 	       "                   they are on the wire\n"
-	       "%s%s"
+	       "%s%s%s"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about,
 	       opts->host ? "  --resolve ADDR   ask ARP for ADDR's MAC at start\n"
@@ -57,7 +57,10 @@ static void prog_help(const struct prog_opts *opts)
 			    "                   (default 30000, so 60 s, as Linux's; shorter for tests)\n"
 			  : "",
 	       opts->tcp ? "  -p PORT          listen on TCP port PORT (may be given up to 8 times)\n"
-			 : "");
+			 : "",
+	       opts->tcp_data ? "  --cc NAME        TCP congestion control: newreno (the default) or cubic\n"
+				"  --cwnd-log       a line for each change of a congestion window\n"
+			      : "");
 	exit(PROG_EXIT_OK);
 }
 
@@ -111,6 +114,8 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 		{"resolve", required_argument, NULL, 'R'},
 		{"fault", required_argument, NULL, 'F'},
 		{"msl", required_argument, NULL, 'M'},
+		{"cc", required_argument, NULL, 'C'},
+		{"cwnd-log", no_argument, NULL, 'W'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -144,6 +149,17 @@ void prog_parse(struct prog_opts *opts, int argc, char **argv)
 				prog_usage_error(opts, opts->host ? "--msl wants milliseconds, 1 to 600000"
 								  : "unknown option");
 			opts->msl_ms = (uint32_t)number;
+			break;
+		case 'C':
+			if (!opts->tcp_data || !tcp_cc_exists(optarg))
+				prog_usage_error(opts, opts->tcp_data ? "--cc wants newreno or cubic"
+								 : "unknown option");
+			opts->cc = optarg;
+			break;
+		case 'W':
+			if (!opts->tcp_data)
+				prog_usage_error(opts, "unknown option");
+			opts->cwnd_log = true;
 			break;
 		case 'R':
 			if (!opts->host || ip4_aton(optarg, &opts->resolve) < 0)
@@ -501,6 +517,8 @@ static struct stack_cfg prog_stack_cfg(const struct prog_opts *opts, struct prog
 		prog_secret(cfg.secret);
 		cfg.on_rx = on_rx ? on_rx : prog_stack_drop;
 		cfg.tcp_msl_ms = opts->msl_ms;
+		cfg.tcp_cc = opts->cc;
+		cfg.tcp_cc_events = opts->cwnd_log;
 	}
 	return cfg;
 }

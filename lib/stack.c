@@ -23,8 +23,12 @@ struct stack *stack_new(const struct stack_cfg *cfg)
 {
 	struct stack *st = calloc(1, sizeof *st);
 
-	if (st)
-		st->cfg = *cfg;
+	if (!st)
+		return NULL;
+	st->cfg = *cfg;
+	st->tcp_cc_default = tcp_cc_by_name(TCPIP_TCP_CC_DEFAULT);
+	if (cfg->tcp_cc && tcp_cc_by_name(cfg->tcp_cc) >= 0)
+		st->tcp_cc_default = tcp_cc_by_name(cfg->tcp_cc);
 	return st;
 }
 

@@ -49,6 +49,7 @@ struct stack {
 	uint16_t tcp_hash[TCPIP_TCP_HASH_BUCKETS];   /* first TCB of each bucket, index + 1 */
 	struct tcp_listener listeners[TCPIP_TCP_LISTENERS];
 	uint32_t tcp_ephemeral_next;  /* RFC 6056 algorithm 3's counter */
+	int tcp_cc_default;           /* new connections' congestion control (tcp_cc.h) */
 };
 
 /* The link (link.c): frames out, and which addresses and MACs are ours. */

@@ -15,6 +15,7 @@
 #include "tcpip/ip4.h"
 #include "tcpip/stack.h"
 #include "tcpip/tcp.h"
+#include "tcp_cc.h"
 
 /* The largest segment text our link carries, and so the MSS we announce
  * (MUST-14) and the most we send: the MTU less the IPv4 and TCP headers
@@ -23,6 +24,13 @@
 
 /* A TCB's listener when it has none (an active open, or its listener went). */
 #define TCP_NO_LISTENER (-1)
+
+/* Which loss recovery a connection is in (tcp_recovery.c). */
+enum tcp_recovery {
+	TCP_RECOVERY_NONE,
+	TCP_RECOVERY_FAST,           /* after a fast retransmit: PRR paces sending */
+	TCP_RECOVERY_RTO,            /* after a timeout: each partial ACK repairs the next hole */
+};
 
 /* A connection's transmission control block (RFC 9293 3.3.1).  A slot whose
  * state is TCP_CLOSED is free. */
@@ -74,7 +82,7 @@ struct tcp_tcb {
 	stack_time_ms delack_at;     /* a delayed ACK is due then; STACK_NO_DEADLINE: none */
 	unsigned unacked_full;       /* full-sized segments received since our last ACK */
 	unsigned dupacks;
-	bool recovering;             /* after a fast retransmit, until recover is acked */
+	enum tcp_recovery recovery;  /* until recover is acknowledged */
 	bool probing;                /* a zero-window probe's byte is out, unacknowledged */
 	/* Urgent data (RFC 9293 3.8.5): each pointer names the octet after it. */
 	bool snd_urgent, rcv_urgent; /* SND.UP, RCV.UP set */
@@ -86,6 +94,15 @@ struct tcp_tcb {
 	uint32_t rtt_seq;
 	stack_time_ms rtt_start;
 	uint32_t srtt_ms, rttvar_ms;
+	/* Chapter 8: congestion control (tcp_cc.c), and the send time of each
+	 * new segment in flight, for one RTT sample per ACK. */
+	int cc_algo;                 /* enum tcp_cc_algo, chosen before the handshake ends */
+	struct tcp_cc cc;
+	uint32_t cc_told_cwnd, cc_told_ssthresh; /* as EV_TCP_CWND last told them */
+	stack_time_ms last_send_at;  /* when data last went */
+	unsigned rtt_mark_head, rtt_marks;
+	uint32_t rtt_mark_end[TCPIP_TCP_RTT_MARKS];
+	stack_time_ms rtt_mark_at[TCPIP_TCP_RTT_MARKS];
 	uint8_t snd_buf[TCPIP_TCP_SND_BUF];
 	uint8_t rcv_buf[TCPIP_TCP_RCV_BUF];
 };
@@ -259,12 +276,61 @@ bool tcp_text_arrives(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
  * RCV.UP on and tells the application (EV_TCP_URGENT). */
 void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *hdr);
 
-/* tcp_cc.c: how much may be in flight. */
+/* tcp_cc.c: congestion control's shared part (its interface: tcp_cc.h). */
 
-/* The bytes of new data the cap on data in flight lets go now: at most
- * TCPIP_TCP_MAX_INFLIGHT_SEGS full segments, counted against the pipe
- * (limited transmit); 0 when the pipe is full. */
+/* The algorithm called name ("newreno", "cubic"; "reno" is NewReno, as
+ * Linux names it), as an enum tcp_cc_algo; -1 if there is none. */
+int tcp_cc_by_name(const char *name);
+
+/* The name of algorithm algo; NULL if there is none. */
+const char *tcp_cc_name(int algo);
+
+/* Starts tcb's congestion control with algorithm algo (an unknown one:
+ * TCPIP_TCP_CC_DEFAULT) at the initial window for its send MSS. */
+void tcp_cc_init(struct tcp_tcb *tcb, int algo);
+
+/* tcb goes on with algorithm algo, keeping cwnd and ssthresh. */
+void tcp_cc_switch(struct tcp_tcb *tcb, int algo);
+
+/* Tells the program of a change of tcb's cwnd or ssthresh since the last
+ * time (EV_TCP_CWND), if it asked (cfg.tcp_cc_events). */
+void tcp_cc_report(struct stack *st, struct tcp_tcb *tcb);
+
+/* The data in flight less a segment per duplicate ACK: RFC 6675's pipe as
+ * well as it can be told without SACK. */
+uint32_t tcp_pipe(const struct tcp_tcb *tcb);
+
+/* The bytes of new data congestion control lets go now: cwnd less the pipe,
+ * or in a fast recovery what PRR allows; 0 when none. */
 uint32_t tcp_send_room(const struct tcp_tcb *tcb);
+
+/* len bytes of data from seq went at now, again (a repair) or for the first
+ * time: counted for PRR, and their send time kept for an RTT sample. */
+void tcp_cc_sent(struct tcp_tcb *tcb, stack_time_ms now, uint32_t seq, uint32_t len, bool again);
+
+/* Before new data goes at now: after more than an RTO with nothing sent,
+ * cwnd goes back to at most the initial window (RFC 5681 4.1). */
+void tcp_cc_idle_check(struct tcp_tcb *tcb, stack_time_ms now);
+
+/* The third duplicate ACK: the algorithm sets ssthresh, PRR starts.  The
+ * caller has set recovery to TCP_RECOVERY_FAST. */
+void tcp_cc_enter_recovery(struct tcp_tcb *tcb, stack_time_ms now, enum tcp_cc_loss why);
+
+/* A duplicate ACK during a fast recovery: PRR counts a segment delivered. */
+void tcp_cc_dup_ack(struct tcp_tcb *tcb);
+
+/* An ACK of acked new bytes, with flight_before bytes in flight and a pipe
+ * of pipe_before before it (SND.UNA and the duplicate count already moved):
+ * PRR's step in a fast recovery, else the algorithm's growth. */
+void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t flight_before,
+		uint32_t pipe_before);
+
+/* A fast recovery ended at now: cwnd = ssthresh. */
+void tcp_cc_recovered(struct tcp_tcb *tcb, stack_time_ms now);
+
+/* The retransmission timer fired, for the first time for this segment or
+ * not: ssthresh cut (the first time), cwnd one segment. */
+void tcp_cc_timeout(struct tcp_tcb *tcb, bool first);
 
 /* tcp_recovery.c: loss recovery. */
 
@@ -272,13 +338,17 @@ uint32_t tcp_send_room(const struct tcp_tcb *tcb);
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb);
 
 /* An ACK of new data, acked bytes of sequence space past the ring's old
- * start, moved SND.UNA to ack: a partial ACK during a recovery sends the
- * next hole again (NewReno), any other ends the recovery. */
+ * start, moved SND.UNA to ack; flight_before and pipe_before were the data
+ * in flight and the pipe before it: a partial ACK during a recovery sends
+ * the next hole again (NewReno), any other ends the recovery; congestion
+ * control is told either way. */
 void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack,
-		      uint32_t acked);
+		      uint32_t acked, uint32_t flight_before, uint32_t pipe_before);
 
-/* The retransmission timer repaired the first hole: the holes after it up
- * to SND.NXT are repaired on the partial ACKs that follow. */
+/* The retransmission timer is about to repair the first hole (the call
+ * comes before the repair goes): congestion control collapses the window,
+ * and the holes after it up to SND.NXT are repaired on the partial ACKs that
+ * follow.  Nothing when only a zero-window probe is out, or nothing is. */
 void tcp_recovery_timeout(struct tcp_tcb *tcb);
 
 /* tcp_retransmit_data() just sent the first unacknowledged segment again

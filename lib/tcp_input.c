@@ -125,7 +125,9 @@ static void tcp_established(struct stack *st, stack_time_ms now, struct tcp_tcb 
 		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
 	tcb->rtt_timing = false;
 	tcb->retries = 0;
+	tcp_cc_init(tcb, tcb->cc_algo);           /* chapter 8: the initial window */
 	tcp_set_state(st, tcb, TCP_ESTABLISHED);
+	tcp_cc_report(st, tcb);
 	tcp_emit_event(st, tcb, tcb->listener >= 0 ? EV_TCP_ACCEPTED : EV_TCP_CONNECTED);
 }
 
@@ -236,6 +238,7 @@ static void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *
 {
 	uint32_t acked = ack - tcp_data_seq(tcb);
 	uint32_t data = acked < tcb->snd_len ? acked : tcb->snd_len;
+	uint32_t flight_before = tcp_data_in_flight(tcb), pipe_before = tcp_pipe(tcb);
 
 	if (tcb->rtt_timing && seq_gt(ack, tcb->rtt_seq)) {
 		tcp_rtt_sample(tcb, (uint32_t)(now - tcb->rtt_start));
@@ -249,7 +252,7 @@ static void tcp_data_acked(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcb->snd_urgent = false;         /* the urgent data is acknowledged */
 	tcb->retries = 0;
 	tcb->probing = false;
-	tcp_recovery_ack(st, now, tcb, ack, acked);
+	tcp_recovery_ack(st, now, tcb, ack, acked, flight_before, pipe_before);
 	/* RFC 6298 5.2, 5.3: stop the timer when all is acknowledged, else
 	 * restart it for what remains. */
 	tcb->timer_at = STACK_NO_DEADLINE;
@@ -290,6 +293,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		tcp_take_window(tcb, hdr);
 	if (tcb->probing && tcb->snd_wnd > 0)
 		tcp_window_opened(tcb);
+	tcp_cc_report(st, tcb);
 	if (!tcp_fin_acked(tcb))
 		return true;
 	switch (tcb->state) {                     /* our FIN is acknowledged */

@@ -7,10 +7,10 @@
  * data, and, when the timer or loss recovery asks, the first unacknowledged
  * segment again or a zero-window probe (3.8.6.1).
  *
- * Limits: no congestion control until chapter 8: the usable window is the
- * peer's, at most the room tcp_send_room() (tcp_cc.c) leaves; a
- * retransmission is one segment; a SYN carries only the MSS option (no
- * window scale, SACK or timestamps).
+ * The usable window is the peer's, at most the room congestion control
+ * leaves (tcp_send_room(), tcp_cc.c), which is told of every data segment
+ * sent (tcp_cc_sent()).  Limits: a retransmission is one segment; a SYN
+ * carries only the MSS option (no window scale, SACK or timestamps).
  */
 #include <string.h>
 
@@ -144,20 +144,22 @@ uint16_t tcp_offer_window(struct tcp_tcb *tcb)
 	return (uint16_t)tcb->rcv_wnd;
 }
 
-/* Sends len bytes of the send ring from seq, with flags (ACK always). */
+/* Sends len bytes of the send ring from seq, with flags (ACK always), again
+ * (a repair) or for the first time, and tells congestion control. */
 static int tcp_send_bytes(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
-			  uint32_t len, uint8_t flags)
+			  uint32_t len, uint8_t flags, bool again)
 {
 	uint8_t text[TCPIP_MTU];
 
+	tcp_cc_sent(tcb, now, seq, len, again);
 	tcp_ring_read(tcb->snd_buf, TCP_SND_MASK, seq, text, len);
 	return tcp_send_text(st, now, tcb, seq, flags | TCP_ACK, text, len);
 }
 
 /* How many bytes the next new segment may carry now: at most one MSS, the
- * unsent bytes, the peer's usable window and the room under the cap
- * (tcp_send_room()); then Nagle and sender
- * SWS avoidance (RFC 9293 3.8.6.2.1) may hold a small one back (0). */
+ * unsent bytes and the peer's usable window, and nothing until congestion
+ * control's room (tcp_send_room()) holds the whole segment; then Nagle and
+ * sender SWS avoidance (RFC 9293 3.8.6.2.1) may hold a small one back (0). */
 static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 {
 	uint32_t unsent = tcp_unsent(tcb), in_flight = tcp_data_in_flight(tcb);
@@ -166,9 +168,12 @@ static uint32_t tcp_next_len(const struct tcp_tcb *tcb)
 	uint32_t len = unsent < tcb->snd_mss ? unsent : tcb->snd_mss;
 	bool urgent = tcb->snd_urgent && seq_lt(tcb->snd_nxt, tcb->snd_up);
 
+	/* Congestion control's room is not a window to split: a segment it
+	 * would cut short waits for the ACKs that make room. */
+	if (room < len && in_flight > 0)
+		return 0;
 	if (usable > room)
 		usable = room;
-
 	if (len > usable)
 		len = usable;
 	if (len == 0 || len == tcb->snd_mss)
@@ -194,6 +199,8 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	if (!tcp_may_send(tcb) || tcb->fin_sent)
 		return;
+	if (tcp_unsent(tcb) > 0)
+		tcp_cc_idle_check(tcb, now);
 	/* Bounded: each pass sends at least a byte of the ring, or stops. */
 	for (int pass = 0; pass < TCPIP_TCP_SND_BUF; pass++) {
 		uint32_t len = tcp_next_len(tcb), unsent = tcp_unsent(tcb);
@@ -210,7 +217,7 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 			tcb->rtt_seq = tcb->snd_nxt;
 			tcb->rtt_start = now;
 		}
-		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, flags);
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, flags, false);
 		tcb->snd_nxt += len;
 		if (flags & TCP_FIN) {
 			tcb->fin_sent = true;
@@ -246,7 +253,7 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	 * holds (PSH only if that ends what was written). */
 	if (len > tcb->snd_wnd)
 		len = tcb->snd_wnd;
-	tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, len == unsent ? TCP_PSH : 0);
+	tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, len == unsent ? TCP_PSH : 0, false);
 	tcb->snd_nxt += len;
 	tcp_timer_rtx(tcb, now);
 	return true;
@@ -267,11 +274,11 @@ enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp
 		if (tcp_unsent(tcb) == 0 || tcb->snd_wnd != 0)
 			return TCP_RTX_NOTHING;
 		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
-		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0);
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0, false);
 		tcb->snd_nxt++;
 		tcb->probing = true;
 		return TCP_RTX_PROBE;
 	}
-	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags);
+	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags, true);
 	return TCP_RTX_REPAIR;
 }

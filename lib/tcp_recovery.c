@@ -1,14 +1,14 @@
 /*
  * tcp_recovery.c - TCP's loss recovery without SACK: duplicate ACKs and fast
  * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), the
- * duplicate count that limited transmit (RFC 3042) takes off the pipe
- * (tcp_cc.c), the repair after a timeout of every hole behind the first,
- * and the count that says a repair was itself lost.
+ * duplicate count that limited transmit (RFC 3042) and PRR take off the
+ * pipe (tcp_cc.c), the repair after a timeout of every hole behind the
+ * first, and the count that says a repair was itself lost.
  *
  * Recovery decides what to send again and tcp_output.c sends it
- * (tcp_retransmit_data()).  Limits: no congestion window and no ssthresh to
- * cut on a loss (chapter 8, behind tcp_cc.c); no SACK (chapter 10), so a
- * lost repair is seen only by counting duplicates.
+ * (tcp_retransmit_data()); congestion control (tcp_cc.c) is told of each
+ * step and decides how much new data may go with the repairs.  Limits: no
+ * SACK (chapter 10), so a lost repair is seen only by counting duplicates.
  */
 #include "stack_impl.h"
 #include "tcp_impl.h"
@@ -26,9 +26,11 @@ static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb 
 
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	bool repairing = tcb->recovering && seq_lt(tcb->snd_una, tcb->recover);
+	bool repairing = tcb->recovery != TCP_RECOVERY_NONE && seq_lt(tcb->snd_una, tcb->recover);
 
 	++tcb->dupacks;
+	if (repairing)
+		tcp_cc_dup_ack(tcb);
 	/* A lost repair: duplicates still come from segments sent after it
 	 * (limited transmit keeps them going).  Without SACK only the count
 	 * can say so; waiting for the timer would cost a second or more. */
@@ -36,42 +38,57 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 		tcp_fast_repair(st, now, tcb);
 		return;
 	}
+	/* RFC 6582 3.2 step 1: not again while a recovery (after a fast
+	 * retransmit or a timeout) is repairing what was then in flight. */
 	if (tcb->dupacks != 3 || repairing)
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
-	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is. */
-	tcb->recovering = true;
+	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is;
+	 * congestion control cuts ssthresh and PRR paces what follows. */
+	tcb->recovery = TCP_RECOVERY_FAST;
 	tcb->recover = tcb->snd_nxt;
+	tcp_cc_enter_recovery(tcb, now, TCP_CC_LOSS_DUPACK);
 	tcp_fast_repair(st, now, tcb);
 }
 
 void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t ack,
-		      uint32_t acked)
+		      uint32_t acked, uint32_t flight_before, uint32_t pipe_before)
 {
+	enum tcp_recovery was = tcb->recovery;
+
 	/* RFC 6582 3.2 (NewReno's rule for loss): an ACK that covers only part
-	 * of what was in flight at the fast retransmit means the next segment
-	 * was lost too: send it at once.  Step 4's window deflation, with our
-	 * cap for cwnd: the duplicates still count the segments that left the
-	 * network, less those this ACK covers, plus one for the repair. */
-	if (tcb->recovering && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+	 * of what was in flight when the recovery began means the next segment
+	 * was lost too: send it at once.  The duplicates still count the
+	 * segments that left the network, less those this ACK covers but one
+	 * (the repair that it acknowledges; Linux's Reno counts the same way). */
+	if (was != TCP_RECOVERY_NONE && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
 		unsigned covered = acked / tcb->snd_mss;
 
 		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
+		tcp_cc_ack(tcb, now, acked, flight_before, pipe_before);
 		tcp_fast_repair(st, now, tcb);
-	} else {
-		tcb->dupacks = 0;
-		tcb->recovering = false;
+		return;
 	}
+	tcb->dupacks = 0;
+	tcb->recovery = TCP_RECOVERY_NONE;
+	if (was == TCP_RECOVERY_FAST)
+		tcp_cc_recovered(tcb, now);
+	else
+		tcp_cc_ack(tcb, now, acked, flight_before, pipe_before);
 }
 
 void tcp_recovery_timeout(struct tcp_tcb *tcb)
 {
 	if (tcb->probing || tcb->snd_nxt == tcb->snd_una)
 		return;
-	/* Every hole up to SND.NXT is repaired on the partial ACKs that
-	 * follow, not one timeout each (RFC 6582 3.2 step 4's idea). */
-	tcb->recovering = true;
+	/* RFC 5681 3.1: the loss window, and ssthresh cut only on a segment's
+	 * first timeout.  Every hole up to SND.NXT is repaired on the partial
+	 * ACKs that follow, not one timeout each (RFC 6582 3.2 step 4's idea);
+	 * the duplicates counted before the timeout say nothing any more. */
+	tcp_cc_timeout(tcb, tcb->retries == 0);
+	tcb->recovery = TCP_RECOVERY_RTO;
 	tcb->recover = tcb->snd_nxt;
+	tcb->dupacks = 0;
 }
 
 void tcp_repair_sent(struct tcp_tcb *tcb)

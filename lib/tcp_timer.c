@@ -57,6 +57,7 @@ void tcp_window_opened(struct tcp_tcb *tcb)
 	tcb->snd_nxt = tcb->snd_una;
 	tcb->retries = 0;
 	tcb->rtt_timing = false;
+	tcb->rtt_marks = 0;
 	tcp_rto_compute(tcb);
 	tcb->timer_at = STACK_NO_DEADLINE;
 }
@@ -93,9 +94,9 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 }
 
 /* Sends again what tcb has outstanding: the SYN, the SYN-ACK, or data and
- * FIN (or a zero-window probe), and tells loss recovery (tcp_repair_sent()
- * after a repair, then tcp_recovery_timeout()).  False if there was
- * nothing. */
+ * FIN (or a zero-window probe), and tells loss recovery
+ * (tcp_recovery_timeout() before, tcp_repair_sent() after a repair).  False
+ * if there was nothing. */
 static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	if (tcb->state == TCP_SYN_SENT) {
@@ -103,13 +104,14 @@ static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	} else if (tcb->state == TCP_SYN_RECEIVED) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
 	} else {
-		enum tcp_rtx sent = tcp_retransmit_data(st, now, tcb);
+		enum tcp_rtx sent;
 
+		tcp_recovery_timeout(tcb);
+		sent = tcp_retransmit_data(st, now, tcb);
 		if (sent == TCP_RTX_NOTHING)
 			return false;
 		if (sent == TCP_RTX_REPAIR)
 			tcp_repair_sent(tcb);
-		tcp_recovery_timeout(tcb);
 	}
 	st->counters.tcp_retransmits++;
 	return true;
@@ -149,6 +151,8 @@ static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb 
 	tcb->rto_ms = tcb->rto_ms * 2 > TCPIP_TCP_RTO_MAX_MS ? TCPIP_TCP_RTO_MAX_MS : tcb->rto_ms * 2;
 	if (!tcp_retransmit(st, now, tcb))
 		return;
+	if (tcb->state >= TCP_ESTABLISHED)
+		tcp_cc_report(st, tcb);
 	if (++tcb->retries == TCPIP_TCP_DATA_R1 && tcb->state >= TCP_ESTABLISHED)
 		tcp_emit_event(st, tcb, EV_TCP_R1);
 	tcp_timer_rtx(tcb, now);

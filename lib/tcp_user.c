@@ -288,3 +288,47 @@ int tcp_conn_set_r2(struct stack *st, int conn, unsigned r2)
 	tcb->r2 = r2;
 	return 0;
 }
+
+bool tcp_cc_exists(const char *name)
+{
+	return tcp_cc_by_name(name) >= 0;
+}
+
+int tcp_set_cc_default(struct stack *st, const char *name)
+{
+	int algo = tcp_cc_by_name(name);
+
+	if (algo < 0)
+		return -1;
+	st->tcp_cc_default = algo;
+	return 0;
+}
+
+int tcp_conn_set_cc(struct stack *st, int conn, const char *name)
+{
+	struct tcp_tcb *tcb = tcp_conn(st, conn);
+	int algo = tcp_cc_by_name(name);
+
+	if (!tcb || algo < 0)
+		return -1;
+	tcb->cc_algo = algo;
+	if (tcb->syn_acked)
+		tcp_cc_switch(tcb, algo);
+	return 0;
+}
+
+int tcp_conn_cc_info(const struct stack *st, int conn, struct tcp_cc_info *info)
+{
+	const struct tcp_tcb *tcb;
+
+	if (tcp_conn_state(st, conn) == TCP_CLOSED)
+		return -1;
+	tcb = &st->tcb[conn];
+	info->algo = tcp_cc_name(tcb->cc_algo);
+	info->cwnd = tcb->cc.cwnd;
+	info->ssthresh = tcb->cc.ssthresh;
+	info->in_flight = tcp_data_in_flight(tcb);
+	info->pipe = tcp_pipe(tcb);
+	info->recovering = tcb->recovery != TCP_RECOVERY_NONE;
+	return 0;
+}

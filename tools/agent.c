@@ -71,6 +71,11 @@ static void agent_event(void *ctx, const struct stack_event *ev)
 	struct agent *ag = ctx;
 	char text[160], addr[16];
 
+	if (ev->kind == EV_TCP_CWND) {       /* only with --cwnd-log; never on stdout */
+		fprintf(stderr, "tcpagent: %llu ms %s\n", (unsigned long long)agent_now(ag),
+			stack_event_text(ev, text, sizeof text));
+		return;
+	}
 	if (ag->verbose)
 		fprintf(stderr, "tcpagent: %s\n", stack_event_text(ev, text, sizeof text));
 	if (ev->kind == EV_TCP_ACCEPTED) {
@@ -270,6 +275,17 @@ static const char *agent_connect(struct agent *ag, const char *ip, const char *p
 	return "ok";
 }
 
+/* cc NAME: connections opened from now on, and the current one, use
+ * congestion control NAME. */
+static const char *agent_cc(struct agent *ag, const char *name)
+{
+	if (!name || tcp_set_cc_default(ag->st, name) < 0)
+		return "error cc wants newreno or cubic";
+	if (ag->conn >= 0 && tcp_conn_state(ag->st, ag->conn) != TCP_CLOSED)
+		tcp_conn_set_cc(ag->st, ag->conn, name);
+	return "ok";
+}
+
 /* close or abort: the connection is the stack's to finish; like a closed
  * socket, it tells the application nothing more. */
 static const char *agent_close(struct agent *ag, bool abort)
@@ -311,6 +327,8 @@ static const char *agent_command(struct agent *ag, char *line)
 	if (strcmp(verb, "shutdown") == 0)
 		return tcp_shutdown(ag->st, agent_now(ag), ag->conn) < 0 ? "error cannot shut down"
 									 : "ok";
+	if (strcmp(verb, "cc") == 0)
+		return agent_cc(ag, arg);
 	if (strcmp(verb, "nodelay") == 0 && arg && (!strcmp(arg, "on") || !strcmp(arg, "off")))
 		return tcp_set_nodelay(ag->st, agent_now(ag), ag->conn, arg[1] == 'n') < 0
 			       ? "error no connection"
@@ -413,7 +431,8 @@ static int agent_virtual(const struct prog_opts *opts)
 	struct stack_cfg cfg = {.mac = {2, 0, 0, 0, 0, 2}, .ip4_addr = opts->addr,
 				.prefix_len = opts->prefix_len, .tx = agent_virtual_tx, .tx_ctx = &ag,
 				.on_event = agent_event, .event_ctx = &ag,
-				.tcp_msl_ms = opts->msl_ms,
+				.tcp_msl_ms = opts->msl_ms, .tcp_cc = opts->cc,
+				.tcp_cc_events = opts->cwnd_log,
 				.secret = {0x74, 0x63, 0x70, 0x61, 0x67, 0x65, 0x6e, 0x74, 0x2d, 0x76,
 					   0x69, 0x72, 0x74, 0x75, 0x61, 0x6c}}; /* fixed: runs repeat */
 
@@ -438,11 +457,12 @@ int main(int argc, char **argv)
 	static struct agent ag = {.conn = -1};
 	struct prog_opts opts = {
 		.name = "tcpagent",
-		.usage = "-i IFACE -a ADDR/PREFIX [-v]  |  --virtual [-a ADDR/PREFIX] [-v]",
+		.usage = "-i IFACE -a ADDR/PREFIX [--cc NAME] [-v]  |  --virtual [-a ADDR/PREFIX] [--cc NAME] [-v]",
 		.about = "Runs the book's stack under the agent protocol (testvectors/README.md):\n"
 			 "commands on stdin, answers and events on stdout.  --virtual runs the\n"
 			 "core alone in virtual time (no device, no privileges).",
 		.host = true,
+		.tcp_data = true,
 		.on_start = agent_start,
 		.on_event = agent_prog_event,
 		.on_stdin = agent_prog_stdin,

@@ -12,6 +12,11 @@ the veth (frames on the wire are the frames a stack built), lo up and MTU 1500.
 Nothing is ever added to the host's own network namespace: the veth is created
 inside the peer namespace with its other end created directly in the target.
 
+WireLab is the same lab with a third namespace, "wire", between the two,
+whose nftables rules forward every frame but a chosen percent each way (for
+loss figures; see its docstring).  Lab(offloads="on") leaves the veth's
+default offloads on, for a speed figure beside the usual one.
+
 Lifetime. Each side is held by
 `unshare --net --pid --mount --fork --kill-child --mount-proc`
 whose child, pid 1 of the namespace, is a small reaper that exits by itself
@@ -36,7 +41,7 @@ Limits:
 - A process that a command leaves behind in the background lives until the
   lab goes down, not until its nsenter exits.
 - Linux only; needs util-linux (unshare, nsenter, setpriv), iproute2, ethtool
-  and /usr/bin/python3.
+  and /usr/bin/python3; WireLab needs nftables too.
 """
 
 import ctypes
@@ -52,14 +57,13 @@ from labaddr import PEER_IP, PEER_MAC, PREFIX, TARGET_IP, TARGET_MAC
 MTU = 1500
 SIDES = ("peer", "target")
 
-_IFNAMES = {"peer": "peer0", "target": "target0"}
 _OFFLOADS = ("tx-checksumming", "tcp-segmentation-offload",
              "generic-segmentation-offload", "generic-receive-offload")
 _PYTHON = "/usr/bin/python3"
 _EXTRA_PATH = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
 _PACKAGES = {"unshare": "util-linux", "nsenter": "util-linux",
              "setpriv": "util-linux", "ip": "iproute2", "ethtool": "ethtool",
-             "sh": "dash", "cat": "coreutils"}
+             "sh": "dash", "nft": "nftables", "cat": "coreutils"}
 _PR_SET_PDEATHSIG = 1
 _START_TIMEOUT = 5.0   # seconds for a holder to show its namespace's pid 1
 _STEP_TIMEOUT = 10.0   # seconds for one setup command
@@ -232,16 +236,25 @@ class Lab:
     while the lab is up; userns tells whether it lives in its own user namespace.
     """
 
-    def __init__(self, target="ours", peer="kernel", ttl=3600):
+    sides = SIDES                     # the namespaces, in the order they are made
+    links = {"peer": ("peer0",), "target": ("target0",)}   # veth ends in each side
+
+    def __init__(self, target="ours", peer="kernel", ttl=3600, offloads="off"):
         """target: "ours" (no address on target0) or "linux" (192.0.2.2/24);
         peer: "kernel" (192.0.2.1/24 on peer0) or "raw" (no address);
-        ttl: seconds after which the namespaces end by themselves."""
+        ttl: seconds after which the namespaces end by themselves;
+        offloads: "off" (every lab veth, checked) or "on" (the veth's own
+        defaults, left alone: for a speed figure beside the "off" one only,
+        since our stack then meets partial checksums and 64 KB frames)."""
         if target not in ("ours", "linux"):
             raise ValueError(f"target must be 'ours' or 'linux', not {target!r}")
         if peer not in ("kernel", "raw"):
             raise ValueError(f"peer must be 'kernel' or 'raw', not {peer!r}")
         if not 0 < ttl < float("inf"):
             raise ValueError(f"ttl must be a positive finite number of seconds, not {ttl!r}")
+        if offloads not in ("off", "on"):
+            raise ValueError(f"offloads must be 'off' or 'on', not {offloads!r}")
+        self.offloads = offloads
         self.target = target
         self.peer = peer
         self.ttl = ttl
@@ -255,7 +268,7 @@ class Lab:
         process owns: it can run commands there; its down() ends nothing."""
         lab = cls(state["target"], state["peer"], state["ttl"])
         lab.userns = state["userns"]
-        lab.pids = {side: int(state["pids"][side]) for side in SIDES}
+        lab.pids = {side: int(state["pids"][side]) for side in lab.sides}
         return lab
 
     def state(self):
@@ -309,9 +322,11 @@ class Lab:
         return os.stat(f"/proc/{self._pid(side)}/ns/net").st_ino
 
     def ifname(self, side):
-        """Name of the veth end in `side`: "peer0" or "target0"."""
-        _check_side(side)
-        return _IFNAMES[side]
+        """Name of the one veth end in `side`: "peer0" or "target0"."""
+        self._check_side(side)
+        if len(self.links[side]) != 1:
+            raise ValueError(f"{side} has {len(self.links[side])} veth ends: {self.links[side]}")
+        return self.links[side][0]
 
     def cmd(self, side, argv, pdeathsig=True, cwd=None):
         """The argv that runs `argv` inside `side`: nsenter into its net, pid and
@@ -355,7 +370,7 @@ class Lab:
 
     def _pid(self, side):
         """Host pid of the pid 1 of `side`; errors if the side is unknown or the lab down."""
-        _check_side(side)
+        self._check_side(side)
         if side not in self.pids:
             raise RuntimeError("the lab is not up")
         return self.pids[side]
@@ -381,7 +396,7 @@ class Lab:
                 "user", [_tool("unshare"), "--user", "--map-root-user", "--fork", "--kill-child"])
             into_userns = [_tool("nsenter"), "-t", str(userns_init), "-U",
                            "--preserve-credentials", "--"]
-        for side in SIDES:
+        for side in self.sides:
             self.pids[side] = self._start_holder(
                 side, into_userns + [_tool("unshare"), "--net", "--pid", "--mount", "--fork",
                                      "--kill-child", "--mount-proc"])
@@ -422,33 +437,59 @@ class Lab:
         return message
 
     def _configure(self):
-        """IPv6 off, lo up, the veth, then per end: IPv6 off, offloads off,
-        address, up. Order matters: nothing goes up before IPv6 is off."""
-        for side in SIDES:
+        """IPv6 off, lo up, the veths (_make_links), then per end: IPv6 off,
+        offloads off, address; then _before_up(); then every end up.
+        Order matters: nothing goes up before IPv6 is off."""
+        for side in self.sides:
             self._disable_ipv6(side, "all", "default")
             self._setup(side, [_tool("ip"), "link", "set", "lo", "up"])
         if self.target == "linux":
             self._no_metrics_save()
-        self._setup("peer", [
-            _tool("ip"), "link", "add", "peer0", "address", PEER_MAC, "mtu", str(MTU),
-            "type", "veth", "peer", "name", "target0", "address", TARGET_MAC,
-            "mtu", str(MTU), "netns", str(self.pids["target"])], pidns=False)
-        for side in SIDES:
-            ifname = _IFNAMES[side]
-            self._disable_ipv6(side, ifname)
-            self._offloads_off(side)
+        self._make_links()
+        for side in self.sides:
+            for ifname in self.links[side]:
+                self._disable_ipv6(side, ifname)
+                if self.offloads == "off":
+                    self._offloads_off(side, ifname)
+        for side in ("peer", "target"):
             if self._address(side):
                 self._setup(side, [_tool("ip"), "addr", "add", f"{self._address(side)}/{PREFIX}",
-                                   "dev", ifname])
-            self._setup(side, [_tool("ip"), "link", "set", ifname, "up"])
-        for side in SIDES:
-            self._wait_until_up(side)
+                                   "dev", self.links[side][0]])
+        self._before_up()
+        for side in self.sides:
+            for ifname in self.links[side]:
+                self._setup(side, [_tool("ip"), "link", "set", ifname, "up"])
+        for side in self.sides:
+            for ifname in self.links[side]:
+                self._wait_until_up(side, ifname)
 
-    def _wait_until_up(self, side):
-        """Wait (bounded) until the veth end of `side` has carrier: operstate UP."""
-        show = [_tool("ip"), "-o", "link", "show", "dev", _IFNAMES[side]]
+    def _make_links(self):
+        """The one veth pair: peer0 in peer, its other end target0 made directly in
+        target (so it never exists in the host's namespace)."""
+        self._veth("peer", "peer0", PEER_MAC, "target", "target0", TARGET_MAC)
+
+    def _veth(self, side, ifname, mac, other_side, other_ifname, other_mac):
+        """A veth pair made inside `side`: `ifname` there, `other_ifname` created
+        directly in `other_side`, both with fixed MACs and MTU 1500."""
+        self._setup(side, [
+            _tool("ip"), "link", "add", ifname, "address", mac, "mtu", str(MTU),
+            "type", "veth", "peer", "name", other_ifname, "address", other_mac,
+            "mtu", str(MTU), "netns", str(self.pids[other_side])], pidns=False)
+
+    def _before_up(self):
+        """Hook for subclasses: runs once every end is configured, before any is up."""
+
+    def _check_side(self, side):
+        """ValueError unless `side` is one of this lab's sides."""
+        if side not in self.sides:
+            raise ValueError(f"side must be one of {', '.join(map(repr, self.sides))}, "
+                             f"not {side!r}")
+
+    def _wait_until_up(self, side, ifname):
+        """Wait (bounded) until veth end `ifname` of `side` has carrier: operstate UP."""
+        show = [_tool("ip"), "-o", "link", "show", "dev", ifname]
         if not _wait(lambda: " state UP " in self._setup(side, show).stdout, _START_TIMEOUT):
-            raise LabUnavailable(f"{_IFNAMES[side]} did not reach state UP "
+            raise LabUnavailable(f"{ifname} did not reach state UP "
                                  f"within {_START_TIMEOUT} s")
 
     def _address(self, side):
@@ -457,12 +498,13 @@ class Lab:
             return PEER_IP if self.peer == "kernel" else None
         return TARGET_IP if self.target == "linux" else None
 
-    def _setup(self, side, argv, pidns=True, check=True):
+    def _setup(self, side, argv, pidns=True, check=True, stdin_text=None):
         """Run a setup command in `side` (in its pid namespace unless pidns=False,
-        where host pids make sense); CommandFailed if check and it fails."""
+        where host pids make sense), fed `stdin_text` if given; CommandFailed if
+        check and it fails."""
+        stdin = {"input": stdin_text} if stdin_text is not None else {"stdin": subprocess.DEVNULL}
         result = subprocess.run(self._enter(side, pidns) + argv, capture_output=True, text=True,
-                                timeout=_STEP_TIMEOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent())
+                                timeout=_STEP_TIMEOUT, preexec_fn=_die_with_parent(), **stdin)
         if check and result.returncode:
             raise CommandFailed(side, argv, result)
         return result
@@ -486,10 +528,9 @@ class Lab:
         if value != "1":
             raise LabUnavailable(f"{path} reads {value!r} in the target after writing 1")
 
-    def _offloads_off(self, side):
-        """Turn checksum/TSO/GSO/GRO offloads off on the veth end of `side`, then
-        check with `ethtool -k` that they are off (fixed-off ones are fine)."""
-        ifname = _IFNAMES[side]
+    def _offloads_off(self, side, ifname):
+        """Turn checksum/TSO/GSO/GRO offloads off on veth end `ifname` of `side`,
+        then check with `ethtool -k` that they are off (fixed-off ones are fine)."""
         ethtool = _tool("ethtool")
         argv = [ethtool, "-K", ifname, "tx", "off", "tso", "off", "gso", "off", "gro", "off"]
         result = self._setup(side, argv, check=False)
@@ -501,6 +542,77 @@ class Lab:
             raise LabUnavailable(f"cannot turn off {', '.join(still_on)} on {ifname}")
 
 
+class WireLab(Lab):
+    """A lab with a third namespace, "wire", between peer and target, that loses
+    frames at random: the same link for both stacks, for loss-recovery figures.
+
+        peer: peer0 <-veth-> wire0  wire: nftables  wire1 <-veth-> target0 :target
+
+    The wire namespace has no address and no bridge: a netdev ingress chain on
+    each of its ends drops `loss_pct` percent of the frames at random
+    (`numgen random mod 100 < PCT drop`, each direction on its own) and hands
+    the rest, unchanged, to the other end (`fwd`).  Peer and target keep the
+    addresses and MACs of a plain Lab; the wire ends have MACs of their own
+    that no frame carries.  Needs nftables (the `nft` tool, Debian package
+    nftables); this kernel has no netem, so this is how the lab loses frames.
+    Limits: loss only (no delay or reordering); ARP frames are lost like
+    the rest; drops are independent, not bursts.
+    """
+
+    sides = ("peer", "wire", "target")
+    links = {"peer": ("peer0",), "wire": ("wire0", "wire1"), "target": ("target0",)}
+
+    def __init__(self, target="ours", peer="kernel", ttl=3600, offloads="off", loss_pct=0):
+        """As Lab; loss_pct: whole percent of frames dropped each way, 0 to 100."""
+        super().__init__(target, peer, ttl, offloads)
+        self.loss_pct = _check_loss(loss_pct)
+
+    def set_loss(self, loss_pct):
+        """Replace the wire's rules, at once, by ones that drop `loss_pct` percent
+        each way; CommandFailed if nft refuses them."""
+        self.loss_pct = _check_loss(loss_pct)
+        self._setup("wire", [_tool("nft"), "-f", "-"], stdin_text=wire_ruleset(self.loss_pct))
+
+    def wire_rules(self):
+        """The wire's nftables ruleset as `nft list ruleset` prints it."""
+        return self._setup("wire", [_tool("nft"), "list", "ruleset"]).stdout
+
+    def _make_links(self):
+        """peer0 <-> wire0, made in peer; wire1 <-> target0, made in wire."""
+        self._veth("peer", "peer0", PEER_MAC, "wire", "wire0", WIRE_MACS[0])
+        self._veth("wire", "wire1", WIRE_MACS[1], "target", "target0", TARGET_MAC)
+
+    def _before_up(self):
+        """Load the wire's rules before any end is up, so no frame ever passes
+        unfiltered (before them, the wire joins nothing)."""
+        self.set_loss(self.loss_pct)
+
+
+WIRE_MACS = ("02:00:00:00:01:01", "02:00:00:00:01:02")   # wire0, wire1
+
+
+def wire_ruleset(loss_pct):
+    """The nftables ruleset of the wire namespace: replaces any earlier one in
+    one transaction; each end's ingress drops loss_pct percent, then forwards
+    to the other end."""
+    drop = f"numgen random mod 100 < {loss_pct} drop\n" if loss_pct else ""
+    chains = []
+    for inbound, outbound in (("wire0", "wire1"), ("wire1", "wire0")):
+        chains.append(f"""  chain from_{inbound} {{
+    type filter hook ingress device "{inbound}" priority 0; policy accept;
+    {drop}    fwd to "{outbound}"
+  }}
+""")
+    return "flush ruleset\ntable netdev wire {\n" + "".join(chains) + "}\n"
+
+
+def _check_loss(loss_pct):
+    """loss_pct as an int; ValueError unless it is a whole number 0 to 100."""
+    if isinstance(loss_pct, bool) or not isinstance(loss_pct, int) or not 0 <= loss_pct <= 100:
+        raise ValueError(f"loss_pct must be a whole percent, 0 to 100, not {loss_pct!r}")
+    return loss_pct
+
+
 def parse_ethtool_features(text):
     """{feature: state} from `ethtool -k` output, e.g. {"tx-checksumming": "off", ...}."""
     features = {}
@@ -509,12 +621,6 @@ def parse_ethtool_features(text):
         if sep and state:
             features[name] = state.strip()
     return features
-
-
-def _check_side(side):
-    """ValueError unless `side` is "peer" or "target"."""
-    if side not in SIDES:
-        raise ValueError(f"side must be 'peer' or 'target', not {side!r}")
 
 
 def _reap(proc, timeout):

@@ -168,7 +168,8 @@ static void fetch_event(void *ctx, const struct stack_event *ev)
 	struct prog_stack *ps = ctx;
 	struct fetch *fe = ps->user;
 
-	if (fe->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE)
+	if (ev->kind == EV_TCP_CWND ||
+	    (fe->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE))
 		prog_print_event(ev);
 	if (ev->conn != fe->conn)
 		return;
@@ -238,10 +239,12 @@ int main(int argc, char **argv)
 	static struct fetch fe = {.conn = -1};
 	struct prog_opts opts = {
 		.name = "fetch",
-		.usage = "-i IFACE -a ADDR/PREFIX --url http://IP[:PORT]/PATH -o FILE [-t SECONDS] [-v]",
+		.usage = "-i IFACE -a ADDR/PREFIX --url http://IP[:PORT]/PATH -o FILE [--cc NAME] [-t SECONDS] "
+			 "[-v]",
 		.about = "Fetches one URL over HTTP/1.0 with the book's stack (chapter 7) and\n"
 			 "writes the body to FILE.",
 		.host = true,
+		.tcp_data = true,
 		.on_start = fetch_start,
 		.on_event = fetch_event,
 		.user = &fe,

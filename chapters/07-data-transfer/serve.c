@@ -251,7 +251,8 @@ static void serve_event(void *ctx, const struct stack_event *ev)
 	struct serve *sv = ps->user;
 	struct serve_conn *c;
 
-	if (sv->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE)
+	if (ev->kind == EV_TCP_CWND ||
+	    (sv->opts->verbose && ev->kind != EV_TCP_READABLE && ev->kind != EV_TCP_WRITABLE))
 		prog_print_event(ev);
 	if (ev->conn < 0 || ev->conn >= TCPIP_TCP_CONNS)
 		return;
@@ -326,10 +327,11 @@ int main(int argc, char **argv)
 	struct prog_opts opts = {
 		.name = "serve",
 		.usage = "-i IFACE -a ADDR/PREFIX [--echo PORT] [--discard PORT] [--chargen PORT] "
-			 "[--http PORT --file PATH] [-t SECONDS] [-v]",
+			 "[--http PORT --file PATH] [--cc NAME] [-t SECONDS] [-v]",
 		.about = "TCP servers on the book's stack (chapter 7): echo (RFC 862), discard\n"
 			 "(RFC 863), chargen (RFC 864) and HTTP/1.0 GET of one file (RFC 1945).",
 		.host = true,
+		.tcp_data = true,
 		.answer_echo = true,
 		.on_start = serve_start,
 		.on_event = serve_event,

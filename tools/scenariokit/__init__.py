@@ -6,7 +6,8 @@ harness/test_scripts.py use it too.
 
 Three targets:
   core   our stack in virtual time: `tcpagent --virtual`, no device, no root,
-         deterministic (timing tolerance +-10 ms of virtual time);
+         deterministic (a segment or event may come up to 10 ms of virtual
+         time late, never early);
   ours   our agent (`tcpagent -i target0`) over the lab's veth;
   linux  the Linux kernel over the lab's veth, driven by tools/linux_agent.py.
 Over veth, the peer side is tools/wire.py in stream mode, playing 192.0.2.1

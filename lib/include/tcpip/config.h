@@ -74,9 +74,15 @@
  * need more is dropped, and sent again by the peer. */
 #define TCPIP_TCP_OOO_RANGES 8
 
-/* No congestion control until chapter 8: at most this many full segments
- * are in flight at once (RFC 6928's initial window, as a fixed cap). */
-#define TCPIP_TCP_MAX_INFLIGHT_SEGS 10
+/* Chapter 8: the congestion control of a new connection ("newreno", RFC
+ * 5681 and 6582, or "cubic", RFC 9438); a program's --cc, the agent's cc
+ * and tcp_set_cc_default() change it. */
+#define TCPIP_TCP_CC_DEFAULT "newreno"
+
+/* Segments in flight whose send times are kept for congestion control's RTT
+ * samples (one per ACK); beyond that a segment goes unmarked.  64 full
+ * segments is more than the send buffer holds. */
+#define TCPIP_TCP_RTT_MARKS 64
 
 /* A delayed ACK waits at most this long (RFC 1122 4.2.3.2: under 0.5 s;
  * RFC 9293 MUST-40), and never past the second full-sized segment. */

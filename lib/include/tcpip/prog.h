@@ -41,9 +41,14 @@ struct prog_opts {
 	bool answer_echo;     /* set by the program: answer pings (chapter 5) */
 	uint32_t resolve;     /* --resolve, host order; 0 if not given */
 	bool tcp;             /* set by the program: takes -p PORT (chapter 6 on) */
+	bool tcp_data;        /* set by the program: carries TCP data (chapter 7
+	                       * on): takes --cc NAME */
 	uint16_t ports[PROG_MAX_PORTS]; /* -p, each time it is given */
 	int port_count;
 	uint32_t msl_ms;      /* --msl (hosts); 0: the stack's default */
+	const char *cc;       /* --cc (TCP programs); NULL: the stack's default */
+	bool cwnd_log;        /* --cwnd-log (TCP programs): a line per change of a
+	                       * congestion window (EV_TCP_CWND) */
 	/* Hooks a program built on prog_run_stack() may set (NULL: none); ctx is
 	 * the struct prog_stack *.  on_start runs once the stack exists, before
 	 * the loop (return -1 to stop with exit 1); on_event replaces the default

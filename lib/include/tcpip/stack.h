@@ -76,6 +76,8 @@ enum stack_event_kind {
 	EV_TCP_R1,           /* R1 retransmissions unanswered (RFC 9293 3.8.3) */
 	EV_TCP_ICMP,         /* an ICMP error about conn, which stays open (icmp_type, icmp_code) */
 	EV_TCP_URGENT,       /* the peer's urgent pointer is new or moved on: tcp_urgent_pending() */
+	EV_TCP_CWND,         /* cwnd or ssthresh changed (only if cfg.tcp_cc_events): cwnd,
+	                      * ssthresh, in_flight; why is the phase */
 };
 
 struct stack_event {
@@ -92,6 +94,8 @@ struct stack_event {
 	int old_state;               /* TCP: enum tcp_state before EV_TCP_STATE */
 	const char *why;             /* TCP: a phrase for resets, challenges, drops */
 	uint8_t icmp_type, icmp_code; /* TCP: the ICMP error of EV_TCP_ICMP */
+	uint32_t cwnd, ssthresh;     /* TCP: EV_TCP_CWND's window, bytes (UINT32_MAX: no ssthresh) */
+	uint32_t in_flight;          /* TCP: EV_TCP_CWND's data in flight */
 };
 
 /* Called for each event, when it happens: in the middle of the stack_input(),
@@ -125,6 +129,9 @@ struct stack_cfg {
 	                            * (siphash.h): random in programs, fixed in tests */
 	stack_time_ms tcp_msl_ms;  /* TIME-WAIT is 2 of these; 0: TCPIP_TCP_MSL_MS */
 	uint8_t ip4_ttl;           /* the TTL of what we send; 0: TCPIP_IP4_TTL */
+	bool tcp_cc_events;        /* tell EV_TCP_CWND, each change of a window */
+	const char *tcp_cc;        /* congestion control of new connections, by name
+	                            * (tcp.h); NULL or unknown: TCPIP_TCP_CC_DEFAULT */
 };
 
 /* Counters a program shows with -v and a test reads. */

@@ -211,4 +211,32 @@ uint16_t tcp_conn_snd_mss(const struct stack *st, int conn);
 /* The state of connection conn (TCP_CLOSED if there is none). */
 enum tcp_state tcp_conn_state(const struct stack *st, int conn);
 
+/* Chapter 8: congestion control, by name: "newreno" (RFC 5681, RFC 6582;
+ * "reno" says the same, as Linux names it) or "cubic" (RFC 9438). */
+
+/* True if name is an algorithm's. */
+bool tcp_cc_exists(const char *name);
+
+/* Connections opened from now on use algorithm name.  Returns 0, or -1 if
+ * there is no such algorithm. */
+int tcp_set_cc_default(struct stack *st, const char *name);
+
+/* Connection conn uses algorithm name from now on (an open one keeps its
+ * window and ssthresh; the new algorithm starts its own state from them).
+ * Returns 0, or -1 if conn is not a connection or there is no such
+ * algorithm. */
+int tcp_conn_set_cc(struct stack *st, int conn, const char *name);
+
+/* What congestion control holds for a connection, for tests and pictures. */
+struct tcp_cc_info {
+	const char *algo;          /* its name */
+	uint32_t cwnd, ssthresh;   /* bytes; ssthresh UINT32_MAX: none yet */
+	uint32_t in_flight;        /* data sent and not acknowledged */
+	uint32_t pipe;             /* in_flight less a segment per duplicate ACK */
+	bool recovering;           /* in a loss recovery */
+};
+
+/* Fills *info for conn; returns 0, or -1 if conn is not a connection. */
+int tcp_conn_cc_info(const struct stack *st, int conn, struct tcp_cc_info *info);
+
 #endif
