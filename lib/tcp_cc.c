@@ -35,8 +35,6 @@ int tcp_cc_by_name(const char *name)
 	for (int algo = 0; algo < TCP_CC__COUNT; algo++)
 		if (strcmp(name, tcp_cc_table[algo]->name) == 0)
 			return algo;
-	if (strcmp(name, "reno") == 0)       /* Linux's name for NewReno */
-		return TCP_CC_NEWRENO;
 	return -1;
 }
 
@@ -108,6 +106,10 @@ uint32_t tcp_pipe(const struct tcp_tcb *tcb)
 	uint32_t in_flight = tcp_data_in_flight(tcb);
 	uint64_t left = (uint64_t)tcb->dupacks * tcb->snd_mss;
 
+	/* After a timeout, what is not yet sent again is presumed lost
+	 * (tcp_recovery.c): it is not in the network. */
+	if (tcb->recovery == TCP_RECOVERY_RTO && seq_lt(tcb->rtx_next, tcb->recover))
+		left += tcb->recover - tcb->rtx_next;
 	return in_flight > left ? in_flight - (uint32_t)left : 0;
 }
 
@@ -142,6 +144,8 @@ void tcp_cc_sent(struct tcp_tcb *tcb, stack_time_ms now, uint32_t seq, uint32_t 
 	if (tcb->recovery == TCP_RECOVERY_FAST) {
 		cc->prr_out += len;
 		cc->prr_allow = cc->prr_allow > len ? cc->prr_allow - len : 0;
+	} else if (tcb->recovery == TCP_RECOVERY_NONE && tcb->dupacks > 0 && !again) {
+		cc->limited_sent += len;
 	}
 	tcb->last_send_at = now;
 	if (again) {                /* Karn: no sample from what this repeats */
@@ -211,8 +215,12 @@ void tcp_cc_enter_recovery(struct tcp_tcb *tcb, stack_time_ms now, enum tcp_cc_l
 {
 	struct tcp_cc *cc = &tcb->cc;
 	uint32_t flight = tcp_data_in_flight(tcb);
+	/* RFC 5681 3.2 step 2: what limited transmit sent MUST NOT count in the
+	 * FlightSize that equation (4) halves. */
+	uint32_t limited = cc->limited_sent < flight ? cc->limited_sent : flight;
 
-	cc->ops->on_loss(cc, why, flight, now);
+	cc->ops->on_loss(cc, why, flight - limited, now);
+	cc->limited_sent = 0;
 	cc->recover_fs = flight > 0 ? flight : 1;
 	cc->prr_delivered = 0;
 	cc->prr_out = 0;
@@ -236,6 +244,7 @@ void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t
 				 .srtt_ms = tcb->has_srtt ? tcb->srtt_ms : 0};
 
 	ack.has_rtt = tcp_cc_rtt(tcb, now, tcb->snd_una, &ack.rtt_ms);
+	cc->limited_sent = 0;
 	if (tcb->recovery == TCP_RECOVERY_FAST) {
 		/* DeliveredData (RFC 6937 3): what SND.UNA moved past, less
 		 * what duplicates had already counted, which is what the pipe

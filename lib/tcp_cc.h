@@ -107,6 +107,7 @@ struct tcp_cc {
 	uint32_t recover_fs;         /* FlightSize when it began */
 	uint64_t prr_delivered, prr_out;
 	uint32_t prr_allow;          /* bytes it lets go now */
+	uint32_t limited_sent;       /* new bytes sent on duplicates 1 and 2 (RFC 3042) */
 	union {
 		struct tcp_cc_newreno newreno;
 		struct tcp_cc_cubic cubic;

@@ -89,6 +89,7 @@ struct tcp_tcb {
 	uint32_t snd_up, rcv_up;
 	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
 	unsigned rtx_lost_at;        /* dupacks that say the last repair was lost */
+	uint32_t rtx_next;           /* after a timeout: the next byte to send again */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
 	bool rtt_timing, has_srtt;
 	uint32_t rtt_seq;
@@ -278,8 +279,8 @@ void tcp_urg_input(struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *
 
 /* tcp_cc.c: congestion control's shared part (its interface: tcp_cc.h). */
 
-/* The algorithm called name ("newreno", "cubic"; "reno" is NewReno, as
- * Linux names it), as an enum tcp_cc_algo; -1 if there is none. */
+/* The algorithm called name ("newreno", "cubic"), as an enum tcp_cc_algo;
+ * -1 if there is none. */
 int tcp_cc_by_name(const char *name);
 
 /* The name of algorithm algo; NULL if there is none. */
@@ -296,8 +297,9 @@ void tcp_cc_switch(struct tcp_tcb *tcb, int algo);
  * time (EV_TCP_CWND), if it asked (cfg.tcp_cc_events). */
 void tcp_cc_report(struct stack *st, struct tcp_tcb *tcb);
 
-/* The data in flight less a segment per duplicate ACK: RFC 6675's pipe as
- * well as it can be told without SACK. */
+/* The data in flight less a segment per duplicate ACK, and after a timeout
+ * less what is presumed lost and not yet sent again: RFC 6675's pipe as well
+ * as it can be told without SACK. */
 uint32_t tcp_pipe(const struct tcp_tcb *tcb);
 
 /* The bytes of new data congestion control lets go now: cwnd less the pipe,

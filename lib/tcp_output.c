@@ -195,8 +195,38 @@ static bool tcp_may_send(const struct tcp_tcb *tcb)
 	       tcb->state == TCP_LAST_ACK;
 }
 
+/* After a timeout (TCP_RECOVERY_RTO): sends again, in order from rtx_next,
+ * what was in flight when the timer fired, as far as congestion control's
+ * room goes (tcp_recovery_timeout() says why; the FIN goes again with the
+ * last byte, as in tcp_retransmit_data()). */
+static void tcp_output_resend(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
+{
+	uint32_t data_end = tcp_data_seq(tcb) + tcp_data_in_flight(tcb);
+	uint32_t end = seq_lt(tcb->recover, data_end) ? tcb->recover : data_end;
+
+	if (seq_lt(tcb->rtx_next, tcp_data_seq(tcb)))
+		tcb->rtx_next = tcp_data_seq(tcb);
+	/* Bounded: each pass sends at least a byte up to end, or stops. */
+	for (int pass = 0; pass < TCPIP_TCP_SND_BUF && seq_lt(tcb->rtx_next, end); pass++) {
+		uint32_t len = end - tcb->rtx_next < tcb->snd_mss ? end - tcb->rtx_next : tcb->snd_mss;
+		uint8_t flags = 0;
+
+		if (tcp_send_room(tcb) < len)
+			break;
+		if (tcb->rtx_next + len == data_end && tcp_unsent(tcb) == 0)
+			flags |= TCP_PSH;
+		if (tcb->rtx_next + len == data_end && tcp_fin_out(tcb))
+			flags |= TCP_FIN;
+		tcp_send_bytes(st, now, tcb, tcb->rtx_next, len, flags, true);
+		tcb->rtx_next += len;
+		st->counters.tcp_retransmits++;
+	}
+}
+
 void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
+	if (tcp_may_send(tcb) && tcb->recovery == TCP_RECOVERY_RTO)
+		tcp_output_resend(st, now, tcb);
 	if (!tcp_may_send(tcb) || tcb->fin_sent)
 		return;
 	if (tcp_unsent(tcb) > 0)

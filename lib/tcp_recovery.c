@@ -2,8 +2,9 @@
  * tcp_recovery.c - TCP's loss recovery without SACK: duplicate ACKs and fast
  * retransmit (RFC 5681 3.2), NewReno's partial ACKs (RFC 6582 3.2), the
  * duplicate count that limited transmit (RFC 3042) and PRR take off the
- * pipe (tcp_cc.c), the repair after a timeout of every hole behind the
- * first, and the count that says a repair was itself lost.
+ * pipe (tcp_cc.c), after a timeout the resending of everything that was in
+ * flight as slow start allows (go-back-N, from rtx_next), and the count that
+ * says a fast repair was itself lost.
  *
  * Recovery decides what to send again and tcp_output.c sends it
  * (tcp_retransmit_data()); congestion control (tcp_cc.c) is told of each
@@ -33,8 +34,10 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 		tcp_cc_dup_ack(tcb);
 	/* A lost repair: duplicates still come from segments sent after it
 	 * (limited transmit keeps them going).  Without SACK only the count
-	 * can say so; waiting for the timer would cost a second or more. */
-	if (repairing && tcb->dupacks >= tcb->rtx_lost_at) {
+	 * can say so; waiting for the timer would cost a second or more.
+	 * (After a timeout the repairs go back over everything, and the
+	 * receiver's duplicates say nothing of the kind.) */
+	if (tcb->recovery == TCP_RECOVERY_FAST && repairing && tcb->dupacks >= tcb->rtx_lost_at) {
 		tcp_fast_repair(st, now, tcb);
 		return;
 	}
@@ -61,7 +64,16 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 	 * was lost too: send it at once.  The duplicates still count the
 	 * segments that left the network, less those this ACK covers but one
 	 * (the repair that it acknowledges; Linux's Reno counts the same way). */
-	if (was != TCP_RECOVERY_NONE && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+	if (was == TCP_RECOVERY_RTO && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
+		/* After a timeout: slow start, and output goes on sending again
+		 * from rtx_next as the window allows (tcp_output_resend()). */
+		if (seq_lt(tcb->rtx_next, ack))
+			tcb->rtx_next = ack;
+		tcb->dupacks = 0;
+		tcp_cc_ack(tcb, now, acked, flight_before, pipe_before);
+		return;
+	}
+	if (was == TCP_RECOVERY_FAST && seq_lt(ack, tcb->recover) && tcp_data_in_flight(tcb) > 0) {
 		unsigned covered = acked / tcb->snd_mss;
 
 		tcb->dupacks = (tcb->dupacks > covered ? tcb->dupacks - covered : 0) + 1;
@@ -82,13 +94,16 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 	if (tcb->probing || tcb->snd_nxt == tcb->snd_una)
 		return;
 	/* RFC 5681 3.1: the loss window, and ssthresh cut only on a segment's
-	 * first timeout.  Every hole up to SND.NXT is repaired on the partial
-	 * ACKs that follow, not one timeout each (RFC 6582 3.2 step 4's idea);
-	 * the duplicates counted before the timeout say nothing any more. */
+	 * first timeout.  Without SACK nothing says which segments after the
+	 * first were lost, so all are presumed lost (as BSD's and Linux's
+	 * stacks do): after the one the timer sends now, output sends them
+	 * again in order as slow start opens the window (go-back-N), not one
+	 * timeout each.  The duplicates counted before say nothing any more. */
 	tcp_cc_timeout(tcb, tcb->retries == 0);
 	tcb->recovery = TCP_RECOVERY_RTO;
 	tcb->recover = tcb->snd_nxt;
 	tcb->dupacks = 0;
+	tcb->rtx_next = tcp_data_seq(tcb) + tcp_repair_len(tcb);
 }
 
 void tcp_repair_sent(struct tcp_tcb *tcb)

@@ -212,7 +212,7 @@ uint16_t tcp_conn_snd_mss(const struct stack *st, int conn);
 enum tcp_state tcp_conn_state(const struct stack *st, int conn);
 
 /* Chapter 8: congestion control, by name: "newreno" (RFC 5681, RFC 6582;
- * "reno" says the same, as Linux names it) or "cubic" (RFC 9438). */
+ * Linux calls its own "reno") or "cubic" (RFC 9438). */
 
 /* True if name is an algorithm's. */
 bool tcp_cc_exists(const char *name);
