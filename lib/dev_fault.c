@@ -1,7 +1,9 @@
 /*
  * dev_fault.c - the fault injector (fault.h): a device that wraps another
- * and drops, duplicates, corrupts, reorders and delays its frames, and drops
- * those too long for a smaller MTU, at seeded random, so a run repeats.
+ * and drops, duplicates, corrupts, reorders and delays its frames, marks
+ * ECN-capable IPv4 packets CE (RFC 3168 5, the checksum kept by RFC 1624),
+ * and drops those too long for a smaller MTU, at seeded random, so a run
+ * repeats.
  *
  * Each frame passes the faults in one order (fault_pass()); a frame that is
  * not delivered at once waits in a bounded hold (TCPIP_FAULT_HOLD slots)
@@ -25,10 +27,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "tcpip/bytes.h"
+#include "tcpip/cksum.h"
 #include "tcpip/config.h"
+#include "tcpip/eth.h"
+#include "tcpip/ip4.h"
 
 #define FAULT_ETH_HDR 14             /* bytes corrupt= and mtu= skip */
 #define FAULT_MS_MAX 3600000u        /* longest delay= or reorder_max=: 1 h */
+#define FAULT_ECN_MASK 0x03          /* the ECN field: TOS's low two bits */
+#define FAULT_ECN_CE 0x03            /* Congestion Experienced (RFC 3168 5) */
 
 /* Index of each direction in the arrays below. */
 enum { FAULT_I_RX, FAULT_I_TX };
@@ -46,10 +54,11 @@ struct fault_held {
 	bool behind_next;     /* reordered: also due once a later frame went */
 };
 
-/* One direction: its generator and its counts. */
+/* One direction: its generators and its counts. */
 struct fault_side {
 	bool on;
-	uint64_t rng;
+	uint64_t rng;     /* drop, corrupt, dup, reorder, the bit to flip */
+	uint64_t ce_rng;  /* the CE mark, apart so ce= moves no other fault */
 	struct fault_counts counts;
 };
 
@@ -70,7 +79,7 @@ struct dev_fault {
 	struct fault_held held[TCPIP_FAULT_HOLD];
 	struct frame scratch[TCPIP_BATCH];          /* one batch from inner */
 	uint8_t scratch_buf[TCPIP_BATCH][TCPIP_FRAME_BUF];
-	uint8_t work[TCPIP_FRAME_BUF];              /* a corrupted copy */
+	uint8_t work[TCPIP_FRAME_BUF];              /* a marked or corrupted copy */
 };
 
 static const char *const fault_dir_name[2] = {"rx", "tx"};
@@ -294,9 +303,11 @@ static int fault_emit(struct dev_fault *fd, int dir, const struct frame *f, uint
 struct fault_draw {
 	double drop, corrupt, dup, reorder;
 	uint64_t bit;
+	double ce;  /* from side->ce_rng */
 };
 
-/* Draws the numbers for the next frame of side. */
+/* Draws the numbers for the next frame of side: five from its generator,
+ * in the order they have always been drawn, and one from its CE one. */
 static struct fault_draw fault_draw(struct fault_side *side)
 {
 	struct fault_draw d;
@@ -306,6 +317,7 @@ static struct fault_draw fault_draw(struct fault_side *side)
 	d.dup = fault_unit(&side->rng);
 	d.reorder = fault_unit(&side->rng);
 	d.bit = fault_rand(&side->rng);
+	d.ce = fault_unit(&side->ce_rng);
 	return d;
 }
 
@@ -315,6 +327,58 @@ static bool fault_too_long(const struct fault_spec *spec, const struct frame *f)
 	size_t wire = fault_wire_len(f);
 
 	return spec->mtu > 0 && wire > FAULT_ETH_HDR && wire - FAULT_ETH_HDR > spec->mtu;
+}
+
+/* Makes f's bytes the injector's own to change: copies them into fd->work
+ * and points f there, unless an earlier fault of this frame did.  Returns
+ * false if f is too long for the copy (nothing changed). */
+static bool fault_own(struct dev_fault *fd, struct frame *f)
+{
+	if (f->data == fd->work)
+		return true;
+	if (f->len > sizeof fd->work)
+		return false;
+	memcpy(fd->work, f->data, f->len);
+	f->data = fd->work;
+	return true;
+}
+
+/* The ECN field's names (RFC 3168 5), by its value. */
+static const char *const fault_ecn_name[4] = {"Not-ECT", "ECT(1)", "ECT(0)", "CE"};
+
+/* Marks f CE as a congested router would (RFC 3168 5), in fd->work, if f
+ * is an IPv4 packet in Ethernet II (EtherType 0x0800, version 4, header
+ * length at least 20 bytes and all of it in the frame) whose ECN field is
+ * ECT(0) or ECT(1).  The header checksum follows by RFC 1624 eqn. 3, over
+ * the 16-bit word of version, IHL and TOS; no other byte changes (the TCP
+ * and UDP checksums do not cover TOS).  Returns false if f is left alone:
+ * not such a packet, Not-ECT (never marked), CE already, or too long. */
+static bool fault_mark_ce(struct dev_fault *fd, int dir, struct frame *f, uint64_t seq)
+{
+	const uint8_t *ip;
+	size_t hdr_len;
+	uint16_t old_word, new_word;
+	uint8_t *wip;
+	char detail[40];
+
+	if (f->len < ETH_HDR_LEN + IP4_MIN_HDR_LEN || get_be16(f->data + 12) != ETHERTYPE_IPV4)
+		return false;
+	ip = f->data + ETH_HDR_LEN;
+	hdr_len = (size_t)(ip[0] & 0x0f) * 4;
+	if (ip[0] >> 4 != 4 || hdr_len < IP4_MIN_HDR_LEN || hdr_len > f->len - ETH_HDR_LEN)
+		return false;
+	if ((ip[1] & FAULT_ECN_MASK) == 0 || (ip[1] & FAULT_ECN_MASK) == FAULT_ECN_CE)
+		return false;
+	snprintf(detail, sizeof detail, ": %s -> CE", fault_ecn_name[ip[1] & FAULT_ECN_MASK]);
+	if (!fault_own(fd, f))
+		return false;
+	wip = fd->work + ETH_HDR_LEN;
+	old_word = get_be16(wip);
+	new_word = old_word | FAULT_ECN_CE;
+	put_be16(wip, new_word);
+	put_be16(wip + 10, cksum_update16(get_be16(wip + 10), old_word, new_word));
+	fault_log(fd, dir, "ce", seq, f, detail);
+	return true;
 }
 
 /* Flips one bit of *f after the Ethernet header, chosen by bit, in a copy
@@ -327,14 +391,12 @@ static bool fault_corrupt(struct dev_fault *fd, int dir, struct frame *f, uint64
 	unsigned shift;
 	char detail[48];
 
-	if (f->len <= FAULT_ETH_HDR || f->len > sizeof fd->work)
+	if (f->len <= FAULT_ETH_HDR || !fault_own(fd, f))
 		return false;
 	pos = (size_t)(bit % ((f->len - FAULT_ETH_HDR) * 8)); /* bits after the header */
 	byte = FAULT_ETH_HDR + pos / 8;
 	shift = (unsigned)(pos % 8);
-	memcpy(fd->work, f->data, f->len);
 	fd->work[byte] ^= (uint8_t)(1u << shift);
-	f->data = fd->work;
 	snprintf(detail, sizeof detail, ": bit %u of byte %zu", shift, byte);
 	fault_log(fd, dir, "corrupt", seq, f, detail);
 	return true;
@@ -385,6 +447,8 @@ static int fault_pass(struct dev_fault *fd, int dir, const struct frame *in, uin
 		fault_log(fd, dir, "drop", seq, &f, "");
 		return 0;
 	}
+	if (d.ce < fd->spec.ce && fault_mark_ce(fd, dir, &f, seq))
+		side->counts.ce_marked++;
 	if (d.corrupt < fd->spec.corrupt && fault_corrupt(fd, dir, &f, seq, d.bit))
 		side->counts.corrupted++;
 	reorder = d.reorder < fd->spec.reorder;
@@ -497,11 +561,13 @@ struct dev *fault_wrap(struct dev *inner, const struct fault_spec *spec,
 	fd->spec = *spec;
 	if (env)
 		fd->env = *env;
-	seeder = spec->seed;
+	seeder = spec->seed; /* fault.h: rx, tx, then rx's and tx's CE generators */
 	for (int dir = FAULT_I_RX; dir <= FAULT_I_TX; dir++) {
 		fd->side[dir].on = (spec->dirs & (dir == FAULT_I_RX ? FAULT_RX : FAULT_TX)) != 0;
 		fd->side[dir].rng = fault_rand(&seeder); /* one stream per direction */
 	}
+	for (int dir = FAULT_I_RX; dir <= FAULT_I_TX; dir++)
+		fd->side[dir].ce_rng = fault_rand(&seeder);
 	for (int i = 0; i < TCPIP_BATCH; i++)
 		fd->scratch[i] = (struct frame){.data = fd->scratch_buf[i], .cap = TCPIP_FRAME_BUF};
 	fd->dev = (struct dev){.ops = &fault_ops, .fd = inner->fd, .name = inner->name};
@@ -529,10 +595,12 @@ void fault_print_counts(const struct dev *dev, FILE *out)
 			return;
 		fprintf(out,
 			"%s %s %" PRIu64 " frames: %" PRIu64 " dropped, %" PRIu64 " too long, %" PRIu64
-			" corrupted, %" PRIu64 " duplicated, %" PRIu64 " reordered, %" PRIu64
-			" delayed, %" PRIu64 " hold full, %" PRIu64 " send failed",
-			sep, fault_dir_name[dir], c->frames, c->dropped, c->too_long, c->corrupted,
-			c->duplicated, c->reordered, c->delayed, c->hold_full, c->send_failed);
+			" marked CE, %" PRIu64 " corrupted, %" PRIu64 " duplicated, %" PRIu64
+			" reordered, %" PRIu64 " delayed, %" PRIu64 " hold full, %" PRIu64
+			" send failed",
+			sep, fault_dir_name[dir], c->frames, c->dropped, c->too_long, c->ce_marked,
+			c->corrupted, c->duplicated, c->reordered, c->delayed, c->hold_full,
+			c->send_failed);
 		sep = ";";
 	}
 	fputc('\n', out);
@@ -553,6 +621,7 @@ static const struct fault_item {
 	{"dup", FAULT_V_RATE, offsetof(struct fault_spec, dup)},
 	{"corrupt", FAULT_V_RATE, offsetof(struct fault_spec, corrupt)},
 	{"reorder", FAULT_V_RATE, offsetof(struct fault_spec, reorder)},
+	{"ce", FAULT_V_RATE, offsetof(struct fault_spec, ce)},
 	{"reorder_max", FAULT_V_MS, offsetof(struct fault_spec, reorder_max_ms)},
 	{"delay", FAULT_V_MS, offsetof(struct fault_spec, delay_ms)},
 	{"mtu", FAULT_V_MTU, offsetof(struct fault_spec, mtu)},
@@ -623,8 +692,8 @@ static int fault_parse_item(const char *text, size_t item_len, struct fault_spec
 			    size_t err_cap)
 {
 	char item[64];
-	const char *why = "unknown name (drop, dup, corrupt, reorder, reorder_max, delay, mtu, "
-			  "seed, dir)";
+	const char *why = "unknown name (drop, dup, corrupt, ce, reorder, reorder_max, delay, "
+			  "mtu, seed, dir)";
 	char *eq;
 
 	if (item_len == 0) {
@@ -698,6 +767,8 @@ char *fault_spec_text(const struct fault_spec *spec, char *out, size_t cap)
 		fault_append(out, cap, &used, "dup=%g,", spec->dup);
 	if (spec->corrupt > 0)
 		fault_append(out, cap, &used, "corrupt=%g,", spec->corrupt);
+	if (spec->ce > 0)
+		fault_append(out, cap, &used, "ce=%g,", spec->ce);
 	if (spec->reorder > 0)
 		fault_append(out, cap, &used, "reorder=%g,reorder_max=%" PRIu32 "ms,",
 			     spec->reorder, spec->reorder_max_ms);

@@ -44,11 +44,12 @@ static void prog_help(const struct prog_opts *opts)
 	       "                   stack's counters at exit\n"
 	       "  --fault SPEC     make the link worse on purpose, reproducibly: SPEC is\n"
 	       "                   items like drop=0.05,dup=0.01,corrupt=0.001,reorder=0.02\n"
-	       "                   (rates per frame, 0 to 1), reorder_max=50ms, delay=20ms,\n"
-	       "                   mtu=1000, dir=rx|tx|both (default both), seed=N\n"
-	       "                   (default 1); one line per fault on stderr, the counts\n"
-	       "                   at exit with -v; --pcap still saves the frames as\n"
-	       "                   they are on the wire\n"
+	       "                   (rates per frame, 0 to 1), ce=0.01 (mark ECN-capable\n"
+	       "                   IPv4 packets CE, as a congested router does),\n"
+	       "                   reorder_max=50ms, delay=20ms, mtu=1000, dir=rx|tx|both\n"
+	       "                   (default both), seed=N (default 1); one line per fault\n"
+	       "                   on stderr, the counts at exit with -v; --pcap still\n"
+	       "                   saves the frames as they are on the wire\n"
 	       "%s%s%s"
 	       "  --help           this text\n",
 	       opts->name, opts->usage, opts->about,

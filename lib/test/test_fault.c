@@ -2,7 +2,9 @@
  * test_fault.c - the fault injector (fault.h) on the in-memory device, in
  * virtual time: the SPEC parser, each fault's rate, what each fault does to
  * a frame, held frames released at their time and not before, the bound on
- * held frames, and that a seed repeats a run exactly.
+ * held frames, that a seed repeats a run exactly, and that ce= marks only
+ * ECN-capable IPv4 packets, keeps their header checksum right and leaves
+ * every seed's other faults as they were.
  *
  * Rates: with a fixed seed a run is the same every time, so a rate check
  * cannot flake; what it checks is that the generator is not biased.  Over
@@ -18,6 +20,7 @@
 #include "tcpip/bytes.h"
 #include "tcpip/config.h"
 #include "tcpip/dev.h"
+#include "tcpip/eth.h"
 #include "tcpip/fault.h"
 #include "vec.h"
 
@@ -232,20 +235,34 @@ static void test_parse_good(void)
 	char text[256];
 
 	CHECK(spec.drop == 0 && spec.dup == 0 && spec.corrupt == 0 && spec.reorder == 0 &&
-		      spec.delay_ms == 0 && spec.mtu == 0 && spec.seed == FAULT_SEED &&
-		      spec.dirs == FAULT_BOTH && spec.reorder_max_ms == FAULT_REORDER_MAX_MS,
+		      spec.ce == 0 && spec.delay_ms == 0 && spec.mtu == 0 &&
+		      spec.seed == FAULT_SEED && spec.dirs == FAULT_BOTH &&
+		      spec.reorder_max_ms == FAULT_REORDER_MAX_MS,
 	      "defaults");
 	spec = spec_of("drop=0.05,dup=0.01,reorder=0.02,delay=20ms,corrupt=0.001,mtu=1000,seed=42,"
-		       "dir=rx,reorder_max=7");
+		       "dir=rx,reorder_max=7,ce=0.25");
 	CHECK(spec.drop == 0.05 && spec.dup == 0.01 && spec.reorder == 0.02 &&
 		      spec.delay_ms == 20 && spec.corrupt == 0.001 && spec.mtu == 1000 &&
-		      spec.seed == 42 && spec.dirs == FAULT_RX && spec.reorder_max_ms == 7,
+		      spec.seed == 42 && spec.dirs == FAULT_RX && spec.reorder_max_ms == 7 &&
+		      spec.ce == 0.25,
 	      "every item");
 	CHECK(strcmp(fault_spec_text(&spec, text, sizeof text),
-		     "drop=0.05,dup=0.01,corrupt=0.001,reorder=0.02,reorder_max=7ms,delay=20ms,"
-		     "mtu=1000,dir=rx,seed=42") == 0,
+		     "drop=0.05,dup=0.01,corrupt=0.001,ce=0.25,reorder=0.02,reorder_max=7ms,"
+		     "delay=20ms,mtu=1000,dir=rx,seed=42") == 0,
 	      "spec text: %s", text);
-	CHECK(spec_of(text).seed == 42 && spec_of(text).reorder_max_ms == 7, "text reads back");
+	CHECK(spec_of(text).seed == 42 && spec_of(text).reorder_max_ms == 7 &&
+		      spec_of(text).ce == 0.25,
+	      "text reads back");
+	spec = spec_of("ce=0.1");
+	CHECK(spec.ce == 0.1 && spec.drop == 0 && spec.corrupt == 0, "ce=0.1 alone");
+	CHECK(strcmp(fault_spec_text(&spec, text, sizeof text), "ce=0.1,dir=both,seed=1") == 0 &&
+		      spec_of(text).ce == 0.1,
+	      "ce=0.1 round-trips: %s", text);
+	CHECK(spec_of("ce=1").ce == 1 && spec_of("ce=0").ce == 0 &&
+		      strcmp(fault_spec_text(&(struct fault_spec){.dirs = FAULT_BOTH, .seed = 1},
+					     text, sizeof text),
+			     "dir=both,seed=1") == 0,
+	      "ce edges; ce=0 is not written: %s", text);
 	CHECK(spec_of("drop=1,dir=tx,seed=0x10").seed == 16 && spec_of("drop=1").drop == 1 &&
 		      spec_of("dir=tx").dirs == FAULT_TX && spec_of("drop=.5").drop == 0.5,
 	      "edges: rate 1, hex seed, .5");
@@ -270,6 +287,9 @@ static void test_parse_bad(void)
 		{"mtu=0", "'mtu=0'"},          {"mtu=65536", "'mtu=65536'"},
 		{"seed=-1", "'seed=-1'"},      {"seed=18446744073709551616", "'seed=1844674"},
 		{"dir=up", "'dir=up'"},        {"dup=0.5,dir=rxtx", "'dir=rxtx'"},
+		{"ce=2", "'ce=2'"},            {"ce=x", "'ce=x'"},
+		{"ce=-0.5", "'ce=-0.5'"},      {"drop=0.1,ce=1.5", "'ce=1.5'"},
+		{"ce", "'ce'"},                {"cee=0.1", "'cee=0.1'"},
 		{"drop=0.000000000000000000000000000000000000000000000000000000000001",
 		 "item too long"},
 	};
@@ -282,6 +302,11 @@ static void test_parse_bad(void)
 		CHECK(rc == -1 && strstr(err, bad[i].named), "'%s' refused naming %s: %s",
 		      bad[i].text, bad[i].named, err);
 	}
+	fault_parse("ce=2", &spec, err, sizeof err);
+	CHECK(strcmp(err, "'ce=2': a rate is a probability, 0 to 1") == 0, "ce= as a rate: %s",
+	      err);
+	fault_parse("frob=1", &spec, err, sizeof err);
+	CHECK(strstr(err, " ce,") != NULL, "the unknown-name message lists ce: %s", err);
 }
 
 /* ---- each fault ---- */
@@ -674,6 +699,340 @@ static void test_rates_independent(void)
 	run_close(&rb);
 }
 
+/* ---- ce= ---- */
+
+#define CE_FRAME_PAYLOAD 20 /* bytes after the IPv4 header in a ce= test frame */
+
+/* The IPv4 header checksum hdr[0..hdr_len) should carry, from scratch
+ * (RFC 1071: the complement of the one's complement sum of the 16-bit
+ * words, the checksum field's own word left out), not by the library. */
+static uint16_t ip4_cksum_scratch(const uint8_t *hdr, size_t hdr_len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < hdr_len; i += 2)
+		if (i != 10)
+			sum += (uint32_t)hdr[i] << 8 | hdr[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Writes test frame id as an IPv4 packet in Ethernet II, or whatever
+ * ethertype says: id in the Ethernet header as make_frame() puts it, then
+ * version and IHL ver_ihl, TOS tos, IP ID ip_id, TTL 64, TCP, 192.0.2.1 to
+ * 192.0.2.2, its header checksum right (from scratch), options and
+ * CE_FRAME_PAYLOAD bytes of a pattern after.  Returns its length. */
+static size_t make_ip_frame(uint8_t *buf, uint32_t id, uint16_t ethertype, uint8_t ver_ihl,
+			    uint8_t tos, uint16_t ip_id)
+{
+	size_t hdr_len = (size_t)(ver_ihl & 0x0f) * 4 < 20 ? 20 : (size_t)(ver_ihl & 0x0f) * 4;
+	size_t len = 14 + hdr_len + CE_FRAME_PAYLOAD;
+	uint8_t *ip = buf + 14;
+
+	memset(buf, 0xee, 12);
+	put_be32(buf + 2, id);
+	put_be16(buf + 12, ethertype);
+	for (size_t i = 14; i < len; i++)
+		buf[i] = (uint8_t)(id * 31u + i);
+	ip[0] = ver_ihl;
+	ip[1] = tos;
+	put_be16(ip + 2, (uint16_t)(hdr_len + CE_FRAME_PAYLOAD));
+	put_be16(ip + 4, ip_id);
+	put_be16(ip + 6, 0x4000); /* DF */
+	ip[8] = 64;
+	ip[9] = 6;
+	put_be32(ip + 12, 0xc0000201);
+	put_be32(ip + 16, 0xc0000202);
+	for (size_t i = 20; i < hdr_len; i++)
+		ip[i] = 1; /* NOP options */
+	put_be16(ip + 10, ip4_cksum_scratch(ip, hdr_len));
+	return len;
+}
+
+/* Up to two frames that came out of one_through(). */
+struct ce_out {
+	uint8_t data[2][TCPIP_FRAME_BUF];
+	size_t len[2];
+	int count;
+	uint64_t marked; /* the injector's ce_marked count, of dir */
+};
+
+/* Passes frame in[0..len) once through an injector for spec_text, received
+ * (dir FAULT_RX) or sent (FAULT_TX), and takes what came out into *out;
+ * log may be NULL. */
+static void one_through(const char *spec_text, enum fault_dir dir, const uint8_t *in, size_t len,
+			struct ce_out *out, FILE *log)
+{
+	struct fault_spec spec = spec_of(spec_text);
+	struct fault_env env = {.log = log, .counts_at_close = log != NULL};
+	struct dev *mem = dev_mem_open(), *dev = fault_wrap(mem, &spec, &env);
+	struct frame frames[2];
+	long got;
+	int n;
+
+	*out = (struct ce_out){0};
+	for (int i = 0; i < 2; i++)
+		frames[i] = (struct frame){.data = out->data[i], .cap = TCPIP_FRAME_BUF};
+	if (dir == FAULT_RX) {
+		dev_mem_push(mem, in, len);
+		n = dev_recv(dev, frames, 2);
+		for (int i = 0; i < n; i++)
+			out->len[i] = frames[i].len;
+		out->count = n > 0 ? n : 0;
+	} else {
+		struct frame f = {.data = (uint8_t *)in, .len = len, .wire_len = len, .cap = len};
+
+		CHECK(dev_send(dev, &f, 1) == 1, "send taken");
+		while (out->count < 2 &&
+		       (got = dev_mem_pop(mem, out->data[out->count], TCPIP_FRAME_BUF)) > 0)
+			out->len[out->count++] = (size_t)got;
+	}
+	out->marked = fault_counts(dev, dir)->ce_marked;
+	dev_close(dev);
+}
+
+/* True if got[0..len) is in[0..len) marked CE: the ECN field 11, the DSCP
+ * kept, the header checksum what a from-scratch sum says, no other byte
+ * changed. */
+static bool is_marked_copy(const uint8_t *in, const uint8_t *got, size_t len)
+{
+	size_t hdr_len = (size_t)(in[14] & 0x0f) * 4;
+
+	for (size_t i = 0; i < len; i++)
+		if (i != 15 && i != 24 && i != 25 && got[i] != in[i])
+			return false;
+	return got[15] == (in[15] | 0x03) &&
+	       get_be16(got + 24) == ip4_cksum_scratch(got + 14, hdr_len);
+}
+
+/* ce=1 marks exactly the ECN-capable IPv4 packets (RFC 3168 5: ECT(0) and
+ * ECT(1); a router never marks Not-ECT, and CE is already marked) and
+ * leaves every other frame as it came, byte for byte; ce=0 leaves all. */
+static void test_ce_marks(void)
+{
+	static const struct {
+		const char *name;
+		uint16_t ethertype;
+		uint8_t ver_ihl, tos;
+		size_t cut; /* bytes of the frame that go in; 0: all of it */
+		bool marked;
+	} cases[] = {
+		{"ECT(0) is marked", ETHERTYPE_IPV4, 0x45, 0x02, 0, true},
+		{"ECT(1) is marked", ETHERTYPE_IPV4, 0x45, 0x01, 0, true},
+		{"ECT(0) under DSCP 46 keeps its DSCP", ETHERTYPE_IPV4, 0x45, 0xba, 0, true},
+		{"ECT(1) with options (IHL 6)", ETHERTYPE_IPV4, 0x46, 0x01, 0, true},
+		{"ECT(1), IHL 15", ETHERTYPE_IPV4, 0x4f, 0x01, 0, true},
+		{"ECT(0), the frame ends with the header", ETHERTYPE_IPV4, 0x45, 0x02, 34, true},
+		{"Not-ECT is never marked", ETHERTYPE_IPV4, 0x45, 0x00, 0, false},
+		{"Not-ECT under DSCP 46", ETHERTYPE_IPV4, 0x45, 0xb8, 0, false},
+		{"CE stays as it is", ETHERTYPE_IPV4, 0x45, 0x03, 0, false},
+		{"ARP is not IPv4", ETHERTYPE_ARP, 0x45, 0x02, 0, false},
+		{"IPv6 is not IPv4", ETHERTYPE_IPV6, 0x45, 0x02, 0, false},
+		{"an 802.1Q tag is not Ethernet II IPv4", 0x8100, 0x45, 0x02, 0, false},
+		{"IPv4 cut at 33 bytes, a byte short", ETHERTYPE_IPV4, 0x45, 0x02, 33, false},
+		{"IPv4 cut at 16 bytes", ETHERTYPE_IPV4, 0x45, 0x02, 16, false},
+		{"Ethernet header only", ETHERTYPE_IPV4, 0x45, 0x02, 14, false},
+		{"IHL 6 cut inside its options", ETHERTYPE_IPV4, 0x46, 0x02, 37, false},
+		{"IHL 4, below the minimum", ETHERTYPE_IPV4, 0x44, 0x02, 0, false},
+		{"version 6 under EtherType 0x0800", ETHERTYPE_IPV4, 0x65, 0x02, 0, false},
+	};
+	uint8_t in[TCPIP_FRAME_BUF];
+	struct ce_out out;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = make_ip_frame(in, 1, cases[i].ethertype, cases[i].ver_ihl,
+					   cases[i].tos, 0x1234);
+
+		len = cases[i].cut ? cases[i].cut : len;
+		one_through("ce=1", FAULT_RX, in, len, &out, NULL);
+		CHECK(out.count == 1 && out.len[0] == len, "%s: one frame, its length",
+		      cases[i].name);
+		if (cases[i].marked)
+			CHECK(is_marked_copy(in, out.data[0], len) && out.marked == 1,
+			      "%s: CE, checksum right, nothing else changed", cases[i].name);
+		else
+			CHECK(memcmp(in, out.data[0], len) == 0 && out.marked == 0,
+			      "%s: untouched", cases[i].name);
+		one_through("ce=0", FAULT_RX, in, len, &out, NULL);
+		CHECK(out.count == 1 && memcmp(in, out.data[0], len) == 0 && out.marked == 0,
+		      "%s: ce=0 changes nothing", cases[i].name);
+	}
+}
+
+/* RFC 1624's update keeps the header checksum right for every value it can
+ * hold: 65536 headers, one per IP ID, ECT(0) and ECT(1) in turn, each
+ * marked and checked from scratch. */
+static void test_ce_checksum_every_value(void)
+{
+	struct fault_spec spec = spec_of("ce=1");
+	uint8_t in[TCPIP_FRAME_BUF], got[TCPIP_FRAME_BUF];
+	struct frame f = {.data = got, .cap = sizeof got};
+	struct dev *mem = dev_mem_open(), *dev = fault_wrap(mem, &spec, NULL);
+	uint32_t bad = 0, first_bad = 0;
+
+	for (uint32_t ip_id = 0; ip_id <= 0xffff; ip_id++) {
+		size_t len = make_ip_frame(in, ip_id, ETHERTYPE_IPV4, 0x45, ip_id & 1 ? 0x01 : 0x02,
+					   (uint16_t)ip_id);
+
+		dev_mem_push(mem, in, len);
+		if (dev_recv(dev, &f, 1) != 1 || f.len != len || !is_marked_copy(in, got, len))
+			first_bad = bad++ ? first_bad : ip_id;
+	}
+	CHECK(bad == 0 && fault_counts(dev, FAULT_RX)->ce_marked == 0x10000,
+	      "every checksum right after the mark: %u wrong, the first IP ID %#x", bad,
+	      first_bad);
+	dev_close(dev);
+}
+
+/* ce=P marks about P of the ECN-capable packets, no others; dir= holds for
+ * it; a duplicate carries the mark, and corrupt= flips its bit in the
+ * marked frame (the mark comes first). */
+static void test_ce_rate_and_order(void)
+{
+	struct fault_spec spec = spec_of("ce=0.05,seed=42");
+	uint8_t in[TCPIP_FRAME_BUF], got[TCPIP_FRAME_BUF], marked[TCPIP_FRAME_BUF];
+	struct frame f = {.data = got, .cap = sizeof got};
+	struct dev *mem = dev_mem_open(), *dev = fault_wrap(mem, &spec, NULL);
+	uint64_t capable = 0, seen = 0, wrong = 0;
+	struct ce_out out;
+	size_t len;
+	int flipped = 0;
+
+	for (uint32_t id = 1; id <= N_FRAMES; id++) {
+		uint8_t tos = (uint8_t)(id % 4); /* Not-ECT, ECT(1), ECT(0), CE in turn */
+
+		len = make_ip_frame(in, id, ETHERTYPE_IPV4, 0x45, tos, (uint16_t)id);
+		capable += tos == 1 || tos == 2;
+		dev_mem_push(mem, in, len);
+		if (dev_recv(dev, &f, 1) != 1 || f.len != len) {
+			wrong++;
+		} else if (memcmp(in, got, len) != 0) {
+			seen++;
+			wrong += (tos != 1 && tos != 2) || !is_marked_copy(in, got, len);
+		}
+	}
+	report_rate("ce=0.05 of ECT frames", seen, capable, 0.05);
+	CHECK(within_5_sigma(seen, capable, 0.05) && wrong == 0 &&
+		      fault_counts(dev, FAULT_RX)->ce_marked == seen,
+	      "ce rate over %llu ECT frames: %llu marked, %llu wrong", (unsigned long long)capable,
+	      (unsigned long long)seen, (unsigned long long)wrong);
+	dev_close(dev);
+
+	len = make_ip_frame(in, 7, ETHERTYPE_IPV4, 0x45, 0x02, 0x0707);
+	one_through("ce=1,dir=tx", FAULT_RX, in, len, &out, NULL);
+	CHECK(out.count == 1 && memcmp(in, out.data[0], len) == 0, "dir=tx: received untouched");
+	one_through("ce=1,dir=tx", FAULT_TX, in, len, &out, NULL);
+	CHECK(out.count == 1 && is_marked_copy(in, out.data[0], len) && out.marked == 1,
+	      "dir=tx: sent marked");
+	one_through("ce=1,dir=rx", FAULT_TX, in, len, &out, NULL);
+	CHECK(out.count == 1 && memcmp(in, out.data[0], len) == 0, "dir=rx: sent untouched");
+
+	one_through("ce=1,dup=1", FAULT_RX, in, len, &out, NULL);
+	CHECK(out.count == 2 && is_marked_copy(in, out.data[0], len) &&
+		      is_marked_copy(in, out.data[1], len),
+	      "the duplicate carries the mark");
+	memcpy(marked, out.data[0], len);
+	one_through("ce=1,corrupt=1,seed=3", FAULT_RX, in, len, &out, NULL);
+	for (size_t i = 0; out.count == 1 && i < len; i++)
+		flipped += __builtin_popcount(marked[i] ^ out.data[0][i]);
+	CHECK(out.count == 1 && out.marked == 1 && flipped == 1,
+	      "corrupt= flips one bit of the marked frame (%d bits differ)", flipped);
+}
+
+/* The ids of the frames that came out of an rx run of spec_text over 3000
+ * ECT(0) IPv4 frames (so ce= has something to mark), in order, into
+ * ids[0..cap); returns how many.  *marked and *dropped get those counts. */
+static int ce_run_ids(const char *spec_text, uint32_t *ids, int cap, uint64_t *marked,
+		      uint64_t *dropped)
+{
+	struct fault_spec spec = spec_of(spec_text);
+	uint8_t in[TCPIP_FRAME_BUF], bufs[TCPIP_BATCH][TCPIP_FRAME_BUF];
+	struct frame frames[TCPIP_BATCH];
+	struct run r = {0};
+	struct fault_env env = {.clock = run_clock, .clock_ctx = &r};
+	struct dev *mem = dev_mem_open(), *dev = fault_wrap(mem, &spec, &env);
+	int count = 0, got;
+
+	for (int i = 0; i < TCPIP_BATCH; i++)
+		frames[i] = (struct frame){.data = bufs[i], .cap = sizeof bufs[i]};
+	for (uint32_t id = 1; id <= 3000 || dev_next_release_us(dev) >= 0; id++) {
+		if (id <= 3000)
+			dev_mem_push(mem, in, make_ip_frame(in, id, ETHERTYPE_IPV4, 0x45, 0x02, 0));
+		while ((got = dev_recv(dev, frames, TCPIP_BATCH)) > 0)
+			for (int i = 0; i < got && count < cap; i++)
+				ids[count++] = get_be32(frames[i].data + 2);
+		r.now_us += 1000;
+	}
+	*marked = fault_counts(dev, FAULT_RX)->ce_marked;
+	*dropped = fault_counts(dev, FAULT_RX)->dropped;
+	dev_close(dev);
+	return count;
+}
+
+/* The determinism rule (fault.h): ce= draws from generators of its own, so
+ * adding it moves none of the other faults; and every seed gives exactly
+ * the run it gave before ce= existed (digests recorded then). */
+static void test_ce_leaves_other_faults(void)
+{
+	static const char *const pairs[][2] = {
+		{"drop=0.3,seed=5", "drop=0.3,ce=0.5,seed=5"},
+		{"drop=0.3,seed=77", "drop=0.3,ce=1,seed=77"},
+		{"drop=0.05,dup=0.05,reorder=0.05,seed=42",
+		 "drop=0.05,dup=0.05,reorder=0.05,ce=0.5,seed=42"},
+	};
+	const char *all = "drop=0.05,dup=0.05,corrupt=0.05,reorder=0.05,delay=3ms,seed=42";
+	static uint32_t ids_a[2 * 3000], ids_b[2 * 3000];
+	struct fault_spec spec = spec_of(all);
+	struct run r;
+
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		uint64_t marked_a, marked_b, dropped_a, dropped_b;
+		int na = ce_run_ids(pairs[i][0], ids_a, 2 * 3000, &marked_a, &dropped_a);
+		int nb = ce_run_ids(pairs[i][1], ids_b, 2 * 3000, &marked_b, &dropped_b);
+
+		CHECK(na == nb && memcmp(ids_a, ids_b, (size_t)na * sizeof ids_a[0]) == 0 &&
+			      dropped_a == dropped_b && dropped_a > 0,
+		      "'%s' and '%s': the same frames out, in the same order", pairs[i][0],
+		      pairs[i][1]);
+		CHECK(marked_a == 0 && marked_b > 0, "and the second marked some (%llu)",
+		      (unsigned long long)marked_b);
+	}
+	CHECK(digest_of(all) == 0x87cb9160ae26c9e1u, "rx: the run of seed 42 from before ce=");
+	run_open(&r, &spec, NULL);
+	run_tx(&r, 3000);
+	CHECK(run_digest(&r) == 0xb9a7dff6be4bcec0u, "tx: the run of seed 42 from before ce=");
+	run_close(&r);
+}
+
+/* A line per mark, none for a frame left alone, and the count at close. */
+static void test_ce_log(void)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *log = open_memstream(&text, &size);
+	uint8_t in[TCPIP_FRAME_BUF];
+	size_t len = make_ip_frame(in, 1, ETHERTYPE_IPV4, 0x45, 0x02, 1);
+	struct ce_out out;
+
+	one_through("ce=1", FAULT_RX, in, len, &out, log);
+	in[15] = 0x01;
+	one_through("ce=1", FAULT_TX, in, len, &out, log);
+	in[15] = 0x00;
+	one_through("ce=1", FAULT_RX, in, len, &out, log);
+	fclose(log);
+	CHECK(text && strstr(text, "fault: rx ce frame 1 (54 bytes): ECT(0) -> CE\n") &&
+		      strstr(text, "fault: tx ce frame 1 (54 bytes): ECT(1) -> CE\n"),
+	      "a line per mark: %s", text);
+	CHECK(text && strstr(text, "fault: rx 1 frames: 0 dropped, 0 too long, 1 marked CE, 0 "
+				   "corrupted,") &&
+		      strstr(text, "; tx 1 frames: 0 dropped, 0 too long, 1 marked CE,") &&
+		      strstr(text, "fault: rx 1 frames: 0 dropped, 0 too long, 0 marked CE,"),
+	      "counts at close: %s", text);
+	CHECK(text && !strstr(text, "Not-ECT"), "no line for a frame left alone");
+	free(text);
+}
+
 /* ---- the log and the counts ---- */
 
 /* One line per fault, and the counts at close. */
@@ -719,6 +1078,11 @@ int main(void)
 	test_tx_delay_and_reorder();
 	test_seed_repeats();
 	test_rates_independent();
+	test_ce_marks();
+	test_ce_checksum_every_value();
+	test_ce_rate_and_order();
+	test_ce_leaves_other_faults();
 	test_log();
+	test_ce_log();
 	return test_report("test_fault");
 }

@@ -8,6 +8,12 @@
  *   drop=P       discard a frame with probability P (0..1)
  *   dup=P        deliver a frame twice, back to back
  *   corrupt=P    flip one random bit after the 14-byte Ethernet header
+ *   ce=P         mark an ECN-capable IPv4 packet Congestion Experienced, as
+ *                a congested router that marks instead of dropping does
+ *                (RFC 3168 5): an ECN field of ECT(0) or ECT(1) becomes CE
+ *                and the header checksum is updated (RFC 1624); Not-ECT
+ *                and CE packets, and frames that are not IPv4 in Ethernet
+ *                II or too short for their IPv4 header, are left alone
  *   reorder=P    hold a frame back until the next frame in the same
  *                direction has gone by, or reorder_max has passed
  *   reorder_max=MS  the longest a reordered frame waits (default 50 ms)
@@ -15,14 +21,19 @@
  *   mtu=N        drop frames whose packet (the bytes after the Ethernet
  *                header) is longer than N, as a link with that MTU would
  *   dir=rx|tx|both  which direction the faults act on (default both)
- *   seed=N       the random generator's seed (default 1)
+ *   seed=N       the random generators' seed (default 1)
  *
  * MS takes an optional "ms" suffix.  Per frame, in this order: the size
- * limit, drop, corrupt, dup (the copy is identical to the corrupted frame),
- * then reorder or delay.  Each direction draws from its own generator, and
- * every frame draws the same five numbers whatever happens to it, so a run
- * repeats exactly for the same frames and seed, and changing one rate does
- * not reshuffle the faults of another.
+ * limit, drop, the CE mark, corrupt, dup (the copy is identical to the
+ * marked and corrupted frame), then reorder or delay.  Each direction draws
+ * from its own generator, and every frame draws the same five numbers
+ * whatever happens to it, so a run repeats exactly for the same frames and
+ * seed, and changing one rate does not reshuffle the faults of another.
+ * The CE mark draws one number per frame from a second generator of its
+ * direction, so ce= (added later) leaves every seed's other faults as they
+ * were.  The four generators' states are the first four numbers of
+ * splitmix64 started at the seed: rx's, tx's, then rx's CE generator's and
+ * tx's.  A mark is logged as "fault: rx ce frame 12 (74 bytes): ECT(0) -> CE".
  *
  * Held frames (delay, reorder) are released by time.  dev_next_release_us()
  * (dev.h) tells an event loop how long it may sleep; held frames come out of
@@ -31,7 +42,10 @@
  * held; a frame that finds the hold full is dropped, counted.
  *
  * Limits: a corrupted bit may land in Ethernet padding or in an ARP packet,
- * which no checksum covers; the injector knows no layer above Ethernet.
+ * which no checksum covers; apart from ce=, which reads the IPv4 header,
+ * the injector knows no layer above Ethernet.  ce= marks neither IPv6 nor
+ * VLAN-tagged frames, and checks no checksum first: a header that was
+ * wrong stays exactly as wrong.
  */
 #ifndef TCPIP_FAULT_H
 #define TCPIP_FAULT_H
@@ -59,7 +73,7 @@ enum fault_dir { FAULT_RX = 1, FAULT_TX = 2, FAULT_BOTH = 3 };
 
 /* What a SPEC says, host order.  Rates are probabilities per frame. */
 struct fault_spec {
-	double drop, dup, corrupt, reorder;
+	double drop, dup, corrupt, reorder, ce;
 	uint32_t reorder_max_ms;
 	uint32_t delay_ms;   /* 0: none */
 	uint32_t mtu;        /* 0: no limit */
@@ -72,6 +86,7 @@ struct fault_counts {
 	uint64_t frames;      /* frames that came to it */
 	uint64_t too_long;    /* dropped by mtu= */
 	uint64_t dropped;     /* dropped by drop= */
+	uint64_t ce_marked;   /* ECN field set to CE by ce= */
 	uint64_t corrupted;
 	uint64_t duplicated;
 	uint64_t reordered;
