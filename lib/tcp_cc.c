@@ -80,6 +80,8 @@ static const char *tcp_cc_phase(const struct tcp_tcb *tcb)
 {
 	if (tcb->recovery == TCP_RECOVERY_FAST)
 		return "fast recovery";
+	if (tcb->recovery == TCP_RECOVERY_CWR)
+		return "ECN reduction";
 	if (tcb->recovery == TCP_RECOVERY_RTO)
 		return "after a timeout";
 	return tcb->cc.cwnd < tcb->cc.ssthresh ? "slow start" : "congestion avoidance";
@@ -117,7 +119,7 @@ uint32_t tcp_send_room(const struct tcp_tcb *tcb)
 {
 	uint32_t pipe = tcp_pipe(tcb);
 
-	if (tcb->recovery == TCP_RECOVERY_FAST)
+	if (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_CWR)
 		return tcb->cc.prr_allow;
 	return tcb->cc.cwnd > pipe ? tcb->cc.cwnd - pipe : 0;
 }
@@ -141,7 +143,7 @@ void tcp_cc_sent(struct tcp_tcb *tcb, stack_time_ms now, uint32_t seq, uint32_t 
 {
 	struct tcp_cc *cc = &tcb->cc;
 
-	if (tcb->recovery == TCP_RECOVERY_FAST) {
+	if (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_CWR) {
 		cc->prr_out += len;
 		cc->prr_allow = cc->prr_allow > len ? cc->prr_allow - len : 0;
 	} else if (tcb->recovery == TCP_RECOVERY_NONE && tcb->dupacks > 0 && !again) {
@@ -225,13 +227,11 @@ void tcp_cc_enter_recovery(struct tcp_tcb *tcb, stack_time_ms now, enum tcp_cc_l
 	cc->prr_delivered = 0;
 	cc->prr_out = 0;
 	cc->prr_allow = 0;
-	/* The third duplicate ACK delivered a segment too. */
-	tcp_prr_ack(tcb, cc->mss);
 }
 
 void tcp_cc_dup_ack(struct tcp_tcb *tcb)
 {
-	if (tcb->recovery == TCP_RECOVERY_FAST)
+	if (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_CWR)
 		tcp_prr_ack(tcb, tcb->cc.mss);
 }
 
@@ -245,7 +245,7 @@ void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t
 
 	ack.has_rtt = tcp_cc_rtt(tcb, now, tcb->snd_una, &ack.rtt_ms);
 	cc->limited_sent = 0;
-	if (tcb->recovery == TCP_RECOVERY_FAST) {
+	if (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_CWR) {
 		/* DeliveredData (RFC 6937 3): what SND.UNA moved past, less
 		 * what duplicates had already counted, which is what the pipe
 		 * shrank by. */

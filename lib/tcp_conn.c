@@ -166,6 +166,7 @@ struct tcp_tcb *tcp_tcb_new(struct stack *st, stack_time_ms now, uint32_t remote
 		tcb->delack_at = STACK_NO_DEADLINE;
 		tcb->rto_ms = TCPIP_TCP_RTO_INIT_MS;
 		tcb->cc_algo = st->tcp_cc_default;
+		tcb->ecn_asked = st->cfg.tcp_ecn == TCP_ECN_ON;
 		tcb->iss = tcp_isn(st, now, remote_addr, remote_port, local_port);
 		tcb->snd_una = tcb->iss;
 		tcb->snd_nxt = tcb->iss;

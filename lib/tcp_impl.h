@@ -29,6 +29,7 @@
 enum tcp_recovery {
 	TCP_RECOVERY_NONE,
 	TCP_RECOVERY_FAST,           /* after a fast retransmit: PRR paces sending */
+	TCP_RECOVERY_CWR,            /* after an ECN-Echo: PRR paces, nothing is repaired */
 	TCP_RECOVERY_RTO,            /* after a timeout: each partial ACK repairs the next hole */
 };
 
@@ -98,6 +99,13 @@ struct tcp_tcb {
 	/* Chapter 8: congestion control (tcp_cc.c), and the send time of each
 	 * new segment in flight, for one RTT sample per ACK. */
 	int cc_algo;                 /* enum tcp_cc_algo, chosen before the handshake ends */
+	/* ECN (tcp_ecn.c, RFC 3168). */
+	bool ecn_asked;              /* our SYN asks for it */
+	bool ecn_ok;                 /* negotiated */
+	bool ecn_echo;               /* a CE came: ECE on our ACKs until a CWR */
+	bool ecn_cwr_due;            /* the window was cut: CWR on the next new data */
+	bool ecn_in_window;          /* a cut happened; the next waits for ecn_window_end */
+	uint32_t ecn_window_end;
 	struct tcp_cc cc;
 	uint32_t cc_told_cwnd, cc_told_ssthresh; /* as EV_TCP_CWND last told them */
 	stack_time_ms last_send_at;  /* when data last went */
@@ -314,11 +322,14 @@ void tcp_cc_sent(struct tcp_tcb *tcb, stack_time_ms now, uint32_t seq, uint32_t 
  * cwnd goes back to at most the initial window (RFC 5681 4.1). */
 void tcp_cc_idle_check(struct tcp_tcb *tcb, stack_time_ms now);
 
-/* The third duplicate ACK: the algorithm sets ssthresh, PRR starts.  The
- * caller has set recovery to TCP_RECOVERY_FAST. */
+/* A congestion event (the third duplicate ACK, or an ECN-Echo): the
+ * algorithm sets ssthresh, PRR starts.  The caller has set recovery to
+ * TCP_RECOVERY_FAST or TCP_RECOVERY_CWR, and tells of the third duplicate's
+ * delivery with tcp_cc_dup_ack(). */
 void tcp_cc_enter_recovery(struct tcp_tcb *tcb, stack_time_ms now, enum tcp_cc_loss why);
 
-/* A duplicate ACK during a fast recovery: PRR counts a segment delivered. */
+/* A duplicate ACK during a fast recovery or an ECN reduction: PRR counts a
+ * segment delivered. */
 void tcp_cc_dup_ack(struct tcp_tcb *tcb);
 
 /* An ACK of acked new bytes, with flight_before bytes in flight and a pipe
@@ -327,12 +338,46 @@ void tcp_cc_dup_ack(struct tcp_tcb *tcb);
 void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t flight_before,
 		uint32_t pipe_before);
 
-/* A fast recovery ended at now: cwnd = ssthresh. */
+/* A fast recovery or an ECN reduction ended at now: cwnd = ssthresh. */
 void tcp_cc_recovered(struct tcp_tcb *tcb, stack_time_ms now);
 
 /* The retransmission timer fired, for the first time for this segment or
  * not: ssthresh cut (the first time), cwnd one segment. */
 void tcp_cc_timeout(struct tcp_tcb *tcb, bool first);
+
+/* tcp_ecn.c: ECN (RFC 3168 6.1). */
+
+/* A SYN came for a new passive connection: ECN is on for tcb if the SYN asks
+ * (ECE and CWR) and the stack's mode allows. */
+void tcp_ecn_syn_in(const struct stack *st, struct tcp_tcb *tcb, const struct tcp_hdr *syn);
+
+/* Our SYN is sent again: it no longer asks for ECN. */
+void tcp_ecn_syn_again(struct tcp_tcb *tcb);
+
+/* Our SYN was answered by synack: ECN is on if we asked and it agrees (ECE,
+ * not CWR). */
+void tcp_ecn_synack_in(struct tcp_tcb *tcb, const struct tcp_hdr *synack);
+
+/* The ECN flags (ECE, CWR) a segment with flags adds: ECE and CWR on our
+ * SYN while we ask, ECE on a SYN-ACK that agrees, ECE on an ACK while a CE
+ * is being echoed; 0 on a RST. */
+uint8_t tcp_ecn_flags(const struct tcp_tcb *tcb, uint8_t flags);
+
+/* A segment of new data is about to go with *flags: adds CWR once after a
+ * cut; returns the ECN codepoint for its IPv4 header (ECT(0), or 0 if ECN
+ * is off). */
+uint8_t tcp_ecn_new_data(struct tcp_tcb *tcb, uint8_t *flags);
+
+/* An acceptable segment with header hdr came in an IPv4 packet with tos:
+ * CWR stops the echo, CE starts it. */
+void tcp_ecn_input(struct tcp_tcb *tcb, uint8_t tos, const struct tcp_hdr *hdr);
+
+/* An ACK hdr: ECE cuts the window, once per window of data. */
+void tcp_ecn_ack(struct tcp_tcb *tcb, stack_time_ms now, const struct tcp_hdr *hdr);
+
+/* The window was just cut (ECE, or a loss): no ECE cuts it again until what
+ * is in flight now is acknowledged. */
+void tcp_ecn_reduced(struct tcp_tcb *tcb);
 
 /* tcp_recovery.c: loss recovery. */
 

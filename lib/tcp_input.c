@@ -88,6 +88,7 @@ static void tcp_listen_input(struct stack *st, stack_time_ms now, struct tcp_lis
 	tcb->rcv_nxt = hdr->seq + 1;
 	tcb->rcv_adv = tcb->rcv_nxt;
 	tcb->snd_mss = tcp_snd_mss(&hdr->opts);   /* MUST-15, MUST-16 */
+	tcp_ecn_syn_in(st, tcb, hdr);
 	tcp_set_state(st, tcb, TCP_SYN_RECEIVED);
 	tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);
 	tcb->snd_nxt = tcb->iss + 1;
@@ -168,6 +169,7 @@ static void tcp_syn_sent_input(struct stack *st, stack_time_ms now, struct tcp_t
 	tcb->rcv_adv = tcb->rcv_nxt;
 	tcb->snd_mss = tcp_snd_mss(&hdr->opts);
 	if (has_ack) {                            /* our SYN is acknowledged */
+		tcp_ecn_synack_in(tcb, hdr);
 		tcp_established(st, now, tcb, hdr);
 		tcp_send_ack(st, now, tcb);
 		return;
@@ -280,6 +282,7 @@ static bool tcp_ack_input(struct stack *st, stack_time_ms now, struct tcp_tcb *t
 		tcp_dropped(st, tcb, seg, "ACK too old");
 		return false;
 	}
+	tcp_ecn_ack(tcb, now, hdr);              /* RFC 3168 6.1.2: ECE, before what it acks */
 	if (seq_lt(tcb->snd_una, hdr->ack)) {
 		tcp_data_acked(st, now, tcb, hdr->ack);
 	} else if (hdr->ack == tcb->snd_una && tcb->snd_nxt != tcb->snd_una) {
@@ -424,6 +427,7 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 		tcp_dropped(st, tcb, seg, "no ACK");
 		return;
 	}
+	tcp_ecn_input(tcb, seg->ip->tos, hdr);    /* RFC 3168 6.1.3: CE and CWR */
 	if (tcb->state == TCP_SYN_RECEIVED) {
 		if (seq_le(hdr->ack, tcb->snd_una) || seq_gt(hdr->ack, tcb->snd_nxt)) {
 			tcp_send_reset(st, now, seg->ip, hdr, seg->text_len,

@@ -41,11 +41,12 @@ static int tcp_output_segment(struct stack *st, stack_time_ms now, uint32_t dst,
 	return ip4_output(st, now, dst, IPPROTO_NUM_TCP, tos, seg, len);
 }
 
-int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
-		  uint8_t flags, const uint8_t *text, uint32_t len)
+/* tcp_send_text() with ecn as the IPv4 header's ECN codepoint. */
+static int tcp_send_segment(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+			    uint8_t flags, const uint8_t *text, uint32_t len, uint8_t ecn)
 {
 	struct tcp_hdr hdr = {.sport = tcb->local_port, .dport = tcb->remote_port, .seq = seq,
-			      .flags = flags};
+			      .flags = flags | tcp_ecn_flags(tcb, flags)};
 
 	if (!(flags & TCP_RST))
 		hdr.win = tcp_offer_window(tcb);
@@ -64,7 +65,13 @@ int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint
 		hdr.flags |= TCP_URG;
 		hdr.urg = tcb->snd_up - seq > UINT16_MAX ? UINT16_MAX : (uint16_t)(tcb->snd_up - seq);
 	}
-	return tcp_output_segment(st, now, tcb->remote_addr, tcb->tos, &hdr, text, len);
+	return tcp_output_segment(st, now, tcb->remote_addr, tcb->tos | ecn, &hdr, text, len);
+}
+
+int tcp_send_text(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+		  uint8_t flags, const uint8_t *text, uint32_t len)
+{
+	return tcp_send_segment(st, now, tcb, seq, flags, text, len, 0);
 }
 
 int tcp_send(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
@@ -144,16 +151,26 @@ uint16_t tcp_offer_window(struct tcp_tcb *tcb)
 	return (uint16_t)tcb->rcv_wnd;
 }
 
-/* Sends len bytes of the send ring from seq, with flags (ACK always), again
- * (a repair) or for the first time, and tells congestion control. */
-static int tcp_send_bytes(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
-			  uint32_t len, uint8_t flags, bool again)
-{
-	uint8_t text[TCPIP_MTU];
+/* What a segment of the send ring is. */
+enum tcp_bytes {
+	TCP_BYTES_NEW,               /* data sent for the first time */
+	TCP_BYTES_AGAIN,             /* a repair */
+	TCP_BYTES_PROBE,             /* a zero-window probe's byte */
+};
 
-	tcp_cc_sent(tcb, now, seq, len, again);
+/* Sends len bytes of the send ring from seq, with flags (ACK always), and
+ * tells congestion control.  Only new data is ECN-capable (RFC 3168 6.1.5,
+ * 6.1.6: not a repair, not a probe). */
+static int tcp_send_bytes(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, uint32_t seq,
+			  uint32_t len, uint8_t flags, enum tcp_bytes kind)
+{
+	uint8_t text[TCPIP_MTU], ecn = 0;
+
+	if (kind == TCP_BYTES_NEW)
+		ecn = tcp_ecn_new_data(tcb, &flags);
+	tcp_cc_sent(tcb, now, seq, len, kind == TCP_BYTES_AGAIN);
 	tcp_ring_read(tcb->snd_buf, TCP_SND_MASK, seq, text, len);
-	return tcp_send_text(st, now, tcb, seq, flags | TCP_ACK, text, len);
+	return tcp_send_segment(st, now, tcb, seq, flags | TCP_ACK, text, len, ecn);
 }
 
 /* How many bytes the next new segment may carry now: at most one MSS, the
@@ -217,7 +234,7 @@ static void tcp_output_resend(struct stack *st, stack_time_ms now, struct tcp_tc
 			flags |= TCP_PSH;
 		if (tcb->rtx_next + len == data_end && tcp_fin_out(tcb))
 			flags |= TCP_FIN;
-		tcp_send_bytes(st, now, tcb, tcb->rtx_next, len, flags, true);
+		tcp_send_bytes(st, now, tcb, tcb->rtx_next, len, flags, TCP_BYTES_AGAIN);
 		tcb->rtx_next += len;
 		st->counters.tcp_retransmits++;
 	}
@@ -247,7 +264,7 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 			tcb->rtt_seq = tcb->snd_nxt;
 			tcb->rtt_start = now;
 		}
-		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, flags, false);
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, flags, TCP_BYTES_NEW);
 		tcb->snd_nxt += len;
 		if (flags & TCP_FIN) {
 			tcb->fin_sent = true;
@@ -283,7 +300,8 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	 * holds (PSH only if that ends what was written). */
 	if (len > tcb->snd_wnd)
 		len = tcb->snd_wnd;
-	tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, len == unsent ? TCP_PSH : 0, false);
+	tcp_send_bytes(st, now, tcb, tcb->snd_nxt, len, len == unsent ? TCP_PSH : 0,
+		       TCP_BYTES_NEW);
 	tcb->snd_nxt += len;
 	tcp_timer_rtx(tcb, now);
 	return true;
@@ -304,11 +322,11 @@ enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp
 		if (tcp_unsent(tcb) == 0 || tcb->snd_wnd != 0)
 			return TCP_RTX_NOTHING;
 		/* RFC 9293 3.8.6.1: probe a zero window with one byte of new data. */
-		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0, false);
+		tcp_send_bytes(st, now, tcb, tcb->snd_nxt, 1, 0, TCP_BYTES_PROBE);
 		tcb->snd_nxt++;
 		tcb->probing = true;
 		return TCP_RTX_PROBE;
 	}
-	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags, true);
+	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags, TCP_BYTES_AGAIN);
 	return TCP_RTX_REPAIR;
 }

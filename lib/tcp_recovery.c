@@ -27,11 +27,11 @@ static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb 
 
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
-	bool repairing = tcb->recovery != TCP_RECOVERY_NONE && seq_lt(tcb->snd_una, tcb->recover);
+	bool repairing = (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_RTO) &&
+			 seq_lt(tcb->snd_una, tcb->recover);
 
 	++tcb->dupacks;
-	if (repairing)
-		tcp_cc_dup_ack(tcb);
+	tcp_cc_dup_ack(tcb);
 	/* A lost repair: duplicates still come from segments sent after it
 	 * (limited transmit keeps them going).  Without SACK only the count
 	 * can say so; waiting for the timer would cost a second or more.
@@ -48,9 +48,17 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is;
 	 * congestion control cuts ssthresh and PRR paces what follows. */
-	tcb->recovery = TCP_RECOVERY_FAST;
+	if (tcb->recovery == TCP_RECOVERY_CWR) {
+		/* A loss during an ECN reduction: ssthresh was cut for this
+		 * window already (RFC 3168 6.1.2), PRR goes on. */
+		tcb->recovery = TCP_RECOVERY_FAST;
+	} else {
+		tcb->recovery = TCP_RECOVERY_FAST;
+		tcp_cc_enter_recovery(tcb, now, TCP_CC_LOSS_DUPACK);
+		tcp_cc_dup_ack(tcb);     /* the third duplicate delivered a segment too */
+		tcp_ecn_reduced(tcb);
+	}
 	tcb->recover = tcb->snd_nxt;
-	tcp_cc_enter_recovery(tcb, now, TCP_CC_LOSS_DUPACK);
 	tcp_fast_repair(st, now, tcb);
 }
 
@@ -81,9 +89,14 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 		tcp_fast_repair(st, now, tcb);
 		return;
 	}
+	if (was == TCP_RECOVERY_CWR && seq_lt(ack, tcb->recover)) {
+		tcb->dupacks = 0;        /* PRR paces the reduction; nothing to repair */
+		tcp_cc_ack(tcb, now, acked, flight_before, pipe_before);
+		return;
+	}
 	tcb->dupacks = 0;
 	tcb->recovery = TCP_RECOVERY_NONE;
-	if (was == TCP_RECOVERY_FAST)
+	if (was == TCP_RECOVERY_FAST || was == TCP_RECOVERY_CWR)
 		tcp_cc_recovered(tcb, now);
 	else
 		tcp_cc_ack(tcb, now, acked, flight_before, pipe_before);
@@ -104,6 +117,7 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 	tcb->recover = tcb->snd_nxt;
 	tcb->dupacks = 0;
 	tcb->rtx_next = tcp_data_seq(tcb) + tcp_repair_len(tcb);
+	tcp_ecn_reduced(tcb);
 }
 
 void tcp_repair_sent(struct tcp_tcb *tcb)

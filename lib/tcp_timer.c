@@ -100,6 +100,7 @@ static unsigned tcp_retry_limit(const struct tcp_tcb *tcb)
 static bool tcp_retransmit(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	if (tcb->state == TCP_SYN_SENT) {
+		tcp_ecn_syn_again(tcb);
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN);
 	} else if (tcb->state == TCP_SYN_RECEIVED) {
 		tcp_send(st, now, tcb, tcb->iss, TCP_SYN | TCP_ACK);

@@ -330,5 +330,14 @@ int tcp_conn_cc_info(const struct stack *st, int conn, struct tcp_cc_info *info)
 	info->in_flight = tcp_data_in_flight(tcb);
 	info->pipe = tcp_pipe(tcb);
 	info->recovering = tcb->recovery != TCP_RECOVERY_NONE;
+	info->ecn = tcb->ecn_ok;
+	return 0;
+}
+
+int tcp_set_ecn(struct stack *st, int mode)
+{
+	if (mode != TCP_ECN_ACCEPT && mode != TCP_ECN_ON && mode != TCP_ECN_OFF)
+		return -1;
+	st->cfg.tcp_ecn = mode;
 	return 0;
 }

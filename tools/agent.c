@@ -286,6 +286,18 @@ static const char *agent_cc(struct agent *ag, const char *name)
 	return "ok";
 }
 
+/* ecn on|accept|off: ECN (RFC 3168) for connections opened from now on. */
+static const char *agent_ecn(struct agent *ag, const char *mode)
+{
+	static const char *const names[] = {[TCP_ECN_ACCEPT] = "accept", [TCP_ECN_ON] = "on",
+					    [TCP_ECN_OFF] = "off"};
+
+	for (int m = 0; mode && m < (int)(sizeof names / sizeof names[0]); m++)
+		if (strcmp(mode, names[m]) == 0)
+			return tcp_set_ecn(ag->st, m) < 0 ? "error cannot set ecn" : "ok";
+	return "error ecn takes on, accept or off";
+}
+
 /* close or abort: the connection is the stack's to finish; like a closed
  * socket, it tells the application nothing more. */
 static const char *agent_close(struct agent *ag, bool abort)
@@ -329,6 +341,8 @@ static const char *agent_command(struct agent *ag, char *line)
 									 : "ok";
 	if (strcmp(verb, "cc") == 0)
 		return agent_cc(ag, arg);
+	if (strcmp(verb, "ecn") == 0)
+		return agent_ecn(ag, arg);
 	if (strcmp(verb, "nodelay") == 0 && arg && (!strcmp(arg, "on") || !strcmp(arg, "off")))
 		return tcp_set_nodelay(ag->st, agent_now(ag), ag->conn, arg[1] == 'n') < 0
 			       ? "error no connection"

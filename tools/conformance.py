@@ -368,10 +368,16 @@ def write_report(path, outcomes, scripts, targets, c_tests, runs, command):
 
 # ================================================================ CLI
 
+def c_test_programs():
+    """The C test programs the requirement table names (lib/test/NAME.c:...)."""
+    return sorted({Path(item.split(":")[0]).stem for row in read_requirements()
+                   for item in row["covered_by"].split() if item.startswith("lib/test/")})
+
+
 def c_test_results(build):
     """{program: PASS or FAIL} for the C tests the requirement table names."""
     out = {}
-    for program in ("test_tcp", "test_tcp_data"):
+    for program in c_test_programs():
         path = Path(build) / "lib" / "test" / program
         run = subprocess.run([str(path)], capture_output=True, timeout=300, check=False)
         out[program] = "PASS" if run.returncode == 0 else "FAIL"

@@ -10,7 +10,8 @@ event lines on stdout.  One poll() loop serves stdin and every socket; all
 sockets are non-blocking.
 
     commands: listen PORT | connect IP PORT | send N | urgent N | recv N |
-              shutdown | close | abort | nodelay on|off | cc newreno|cubic | quit
+              shutdown | close | abort | nodelay on|off | cc newreno|cubic |
+              ecn on|accept|off | quit
     events:   accepted IP PORT | connected | refused | timeout | unreachable |
               reset | eof | urgent | data N HEX8 | sent N
 
@@ -49,6 +50,9 @@ MAX_BYTES = 1 << 30          # largest N for send and recv
 CHUNK = 65536                # bytes moved per send()/recv() call
 POLL_SLICE_MS = 1000         # longest single poll() wait
 CC_NAMES = {"newreno": "reno", "cubic": "cubic"}   # protocol name -> Linux's
+# ecn MODE -> net.ipv4.tcp_ecn (RFC 3168: 1 asks and accepts, 2 only accepts).
+ECN_MODES = {"on": "1", "accept": "2", "off": "0"}
+TCP_ECN = "/proc/sys/net/ipv4/tcp_ecn"
 ERRNO_EVENTS = {errno.ECONNREFUSED: "refused", errno.ETIMEDOUT: "timeout",
                 errno.ECONNRESET: "reset", errno.EPIPE: "reset",
                 errno.EHOSTUNREACH: "unreachable", errno.ENETUNREACH: "unreachable"}
@@ -99,15 +103,18 @@ class Conn:
 class Agent:
     """The agent's state: listeners, connections, the current one, and output."""
 
-    def __init__(self, out=sys.stdout):
-        """An agent with nothing open that writes its lines to `out`."""
+    def __init__(self, out=sys.stdout, iface="target0"):
+        """An agent with nothing open that writes its lines to `out`, on the
+        lab's interface `iface`."""
         self.out = out
+        self.iface = iface
         self.listeners = {}   # fd -> socket
         self.conns = {}       # fd -> Conn
         self.current = None
         self.quit = False
         self.urgent_fd = None  # SIGURG's wakeup pipe, once watch_urgent() ran
         self.cc = None         # Linux's name of the congestion control chosen by cc, if any
+        self.ecn_was = None    # net.ipv4.tcp_ecn before an ecn command changed it
 
     def say(self, text):
         """Writes one protocol line and flushes it."""
@@ -239,6 +246,33 @@ class Agent:
         was chosen); OSError if the kernel refuses it."""
         if self.cc is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, self.cc.encode())
+
+    def cmd_ecn(self, mode):
+        """ecn on|accept|off: ECN (RFC 3168) for connections opened after it.
+        Linux has no socket option for it, so this sets net.ipv4.tcp_ecn, which
+        belongs to the network namespace: only in one that holds nothing but
+        the lab's interface (never the host's), and put back as it was when
+        the agent ends."""
+        if mode not in ECN_MODES:
+            return "ecn takes on, accept or off"
+        with open("/proc/self/net/dev") as f:      # this namespace's interfaces
+            names = {line.split(":")[0].strip() for line in f.readlines()[2:]}
+        if not names <= {"lo", self.iface}:
+            return f"ecn needs a network namespace with only lo and {self.iface[:20]} (the lab's target)"
+        with open(TCP_ECN) as f:
+            now = f.read().strip()
+        if self.ecn_was is None:
+            self.ecn_was = now
+        with open(TCP_ECN, "w") as f:
+            f.write(ECN_MODES[mode])
+        return None
+
+    def restore_ecn(self):
+        """Puts net.ipv4.tcp_ecn back as it was before any ecn command."""
+        if self.ecn_was is not None:
+            with open(TCP_ECN, "w") as f:
+                f.write(self.ecn_was)
+            self.ecn_was = None
 
     def cmd_quit(self):
         """quit: close everything and leave the loop."""
@@ -431,11 +465,14 @@ class Agent:
         stdin = StdinLines()
         self.watch_urgent()
         deadline = time.monotonic() + max_seconds
-        for _ in range(MAX_TURNS):
-            left_ms = int((deadline - time.monotonic()) * 1000)
-            if self.quit or left_ms <= 0:
-                break
-            self.turn(stdin, min(left_ms, POLL_SLICE_MS))
+        try:
+            for _ in range(MAX_TURNS):
+                left_ms = int((deadline - time.monotonic()) * 1000)
+                if self.quit or left_ms <= 0:
+                    break
+                self.turn(stdin, min(left_ms, POLL_SLICE_MS))
+        finally:
+            self.restore_ecn()
         self.close_all()
         return 0
 
@@ -506,7 +543,7 @@ def main(argv):
     """Says it is listening (stderr), then serves the protocol until quit or EOF."""
     iface, max_seconds = parse_args(argv)
     print(f"{NAME}: listening on {iface}", file=sys.stderr, flush=True)
-    return Agent().run(max_seconds)
+    return Agent(iface=iface).run(max_seconds)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from labaddr import PEER_IP, TARGET_IP
 
 from .formatting import format_data, format_flags, format_options
 from .frames import SEQ_MOD, build_frame, encode_options
-from .parsing import ANY, FLAG_BITS, Segment
+from .parsing import ANY, ECN_CODES, FLAG_BITS, Segment
 
 DEFAULT_PEER_WIN = 64240
 
@@ -78,6 +78,7 @@ class Flow:
                                  for l, r in o[1]]) if o[0] == "sack" else o
                        for o in pkt.options]
         seg.data = pkt.payload or None
+        seg.ecn = next(name for name, code in ECN_CODES.items() if code == pkt.ecn)
         return seg
 
     def frame(self, seg):
@@ -91,7 +92,7 @@ class Flow:
         win = DEFAULT_PEER_WIN if seg.win is None else seg.win
         return build_frame(self.peer_port, self.stack_port, self.peer_abs(seg.seq), ack,
                            seg.flags, win, encode_options(seg.options, isn), payload,
-                           self.ip_id, seg.bad_cksum, seg.urg or 0)
+                           self.ip_id, seg.bad_cksum, seg.urg or 0, ECN_CODES[seg.ecn or "not-ect"])
 
 
 def pattern(count, offset=0):
@@ -186,7 +187,7 @@ def differences(expected, actual, pkt):
     if (expected.flags ^ actual.flags) & ~expected.flags_any:
         out.append(("flags", format_flags(expected.flags, expected.flags_any),
                     format_flags(actual.flags)))
-    for field in ("seq", "length", "ack", "win", "urg"):
+    for field in ("seq", "length", "ack", "win", "urg", "ecn"):
         want, got = getattr(expected, field), getattr(actual, field)
         if want not in (None, ANY) and want != got:
             out.append((field, str(want), str(got)))

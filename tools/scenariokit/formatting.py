@@ -60,4 +60,6 @@ def format_segment(seg):
         text += " data " + format_data(seg.data)
     if seg.bad_cksum:
         text += " cksum bad"
+    if seg.ecn not in (None, "not-ect"):
+        text += f" ecn {seg.ecn}"
     return text

@@ -59,11 +59,11 @@ def encode_option(opt, their_isn):
 
 
 def build_frame(sport, dport, seq, ack, flags, win, options, payload, ip_id, bad_cksum=False,
-                urg=0):
+                urg=0, ecn=0):
     """An Ethernet frame from the peer (192.0.2.1, 02:..:01) to the stack
-    (192.0.2.2, 02:..:02): IPv4 with DF and TTL 64, then TCP with `options`
-    (bytes, a multiple of 4), urgent pointer `urg` and `payload`; checksums
-    right unless bad_cksum."""
+    (192.0.2.2, 02:..:02): IPv4 with DF, TTL 64 and ECN field `ecn` (0-3),
+    then TCP with `options` (bytes, a multiple of 4), urgent pointer `urg`
+    and `payload`; checksums right unless bad_cksum."""
     src, dst = ip_bytes(PEER_IP), ip_bytes(TARGET_IP)
     offset_words = (20 + len(options)) // 4
     tcp = struct.pack("!HHIIBBHHH", sport, dport, seq % SEQ_MOD, ack % SEQ_MOD,
@@ -71,8 +71,8 @@ def build_frame(sport, dport, seq, ack, flags, win, options, payload, ip_id, bad
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     cksum = inet_sum(pseudo + tcp) ^ (0x0100 if bad_cksum else 0)
     tcp = tcp[:16] + struct.pack("!H", cksum) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ip_id & 0xFFFF, 0x4000, 64, 6, 0,
-                     src, dst)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, ecn & 3, 20 + len(tcp), ip_id & 0xFFFF, 0x4000, 64,
+                     6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", inet_sum(ip)) + ip[12:]
     return mac_bytes(TARGET_MAC) + mac_bytes(PEER_MAC) + b"\x08\x00" + ip + tcp
 
@@ -95,7 +95,8 @@ class Packet:
 
     def __init__(self, **fields):
         """Fields: src, dst (dotted), sport, dport, seq, ack, flags, win, urg
-        (the urgent pointer), options (tuples), payload, cksum_ok (IP and TCP
+        (the urgent pointer), ecn (the IPv4 ECN field, 0-3), options
+        (tuples), payload, cksum_ok (IP and TCP
         checksums both right), head (the IPv4 header and 8 bytes of TCP, as an
         ICMP error quotes)."""
         self.__dict__.update(fields)
@@ -118,6 +119,7 @@ def parse_frame(frame):
     pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
     return Packet(src=".".join(map(str, ip[12:16])), dst=".".join(map(str, ip[16:20])),
                   sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=win, urg=urg,
+                  ecn=ip[1] & 3,
                   options=decode_options(tcp[20:tcp_len]), payload=tcp[tcp_len:],
                   cksum_ok=inet_sum(ip[:ip_len]) == 0 and inet_sum(pseudo + tcp) == 0,
                   head=ip[:ip_len + 8])

@@ -20,6 +20,10 @@ class ScriptError(Exception):
     """A script that does not follow the format; the message names file:line."""
 
 
+# The IPv4 header's ECN field (RFC 3168 5), as a line names it: `ecn ect0`.
+ECN_CODES = {"not-ect": 0, "ect1": 1, "ect0": 2, "ce": 3}
+
+
 class Segment:
     """A segment as a script line writes it.  Numbers are relative (see the
     README); ANY stands for "any value"; None for a field the line omits."""
@@ -29,6 +33,7 @@ class Segment:
         self.flags, self.seq, self.end, self.length = flags, seq, end, length
         self.flags_any = 0    # flag bits a `>` line leaves open (`P?`: PSH or not)
         self.ack = self.win = self.data = self.urg = None
+        self.ecn = None       # the IPv4 ECN field, a name of ECN_CODES; None: any (> lines), Not-ECT (<)
         self.options = []     # list of option tuples, or ANY for <*>
         self.bad_cksum = False
 
@@ -229,7 +234,7 @@ def parse_segment(text, direction):
 
 
 def parse_segment_fields(seg, text, direction):
-    """Fills seg's ack, win, options, data and cksum from the rest of a line."""
+    """Fills seg's ack, win, options, data, cksum and ecn from the rest of a line."""
     if "<" in text:
         head, _, tail = text.partition("<")
         options, sep, after = tail.partition(">")
@@ -247,6 +252,10 @@ def parse_segment_fields(seg, text, direction):
             seg.data = ANY if value == ANY else bytes.fromhex(value)
         elif key == "cksum" and words.pop(0) == "bad" and direction == "<":
             seg.bad_cksum = True
+        elif key == "ecn":
+            seg.ecn = words.pop(0) if words else ""
+            if seg.ecn not in ECN_CODES:
+                raise ValueError(f"ecn wants one of {', '.join(ECN_CODES)}")
         else:
             raise ValueError(f"unexpected {key!r}")
     if direction == "<" and ANY in (seg.ack, seg.win, seg.data, seg.urg):

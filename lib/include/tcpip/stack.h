@@ -130,6 +130,7 @@ struct stack_cfg {
 	stack_time_ms tcp_msl_ms;  /* TIME-WAIT is 2 of these; 0: TCPIP_TCP_MSL_MS */
 	uint8_t ip4_ttl;           /* the TTL of what we send; 0: TCPIP_IP4_TTL */
 	bool tcp_cc_events;        /* tell EV_TCP_CWND, each change of a window */
+	int tcp_ecn;               /* enum tcp_ecn_mode (tcp.h): ECN of new connections */
 	const char *tcp_cc;        /* congestion control of new connections, by name
 	                            * (tcp.h); NULL or unknown: TCPIP_TCP_CC_DEFAULT */
 };

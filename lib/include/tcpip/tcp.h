@@ -234,7 +234,19 @@ struct tcp_cc_info {
 	uint32_t in_flight;        /* data sent and not acknowledged */
 	uint32_t pipe;             /* in_flight less a segment per duplicate ACK */
 	bool recovering;           /* in a loss recovery */
+	bool ecn;                  /* ECN was negotiated (RFC 3168) */
 };
+
+/* ECN (RFC 3168) for new connections: stack_cfg.tcp_ecn, tcp_set_ecn(). */
+enum tcp_ecn_mode {
+	TCP_ECN_ACCEPT,            /* used when the peer's SYN asks (the default; Linux's tcp_ecn=2) */
+	TCP_ECN_ON,                /* our SYNs ask too (Linux's tcp_ecn=1) */
+	TCP_ECN_OFF,               /* never (Linux's tcp_ecn=0) */
+};
+
+/* Connections opened from now on use ECN mode mode.  Returns 0, or -1 if
+ * mode is none of the three. */
+int tcp_set_ecn(struct stack *st, int mode);
 
 /* Fills *info for conn; returns 0, or -1 if conn is not a connection. */
 int tcp_conn_cc_info(const struct stack *st, int conn, struct tcp_cc_info *info);
