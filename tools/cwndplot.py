@@ -2,7 +2,7 @@
 """cwndplot.py - draws congestion windows from cwnd logs, one panel per log.
 
     tools/cwndplot.py -o OUT.png [--title TITLE]... [--mss BYTES | --kb]
-                      [--seconds S] LOG...
+                      [--seconds S] [--own-time] LOG...
 
 A log is the lines of ccsim (chapter 8), whose first field is the virtual
 time in seconds ("12.345 cwnd 29200 ssthresh 14600 in-flight 27740 (...)"),
@@ -17,6 +17,8 @@ is drawn.
 Each panel shows cwnd and ssthresh as steps, and the data in flight in a
 lighter colour, in segments of --mss bytes (default 1460) or, with --kb, in
 kilobytes of 1000 bytes; its title is the next --title, or the log's name.
+The panels share their time axis, unless --own-time gives each its own (for
+runs of very different lengths); --seconds draws the last values on to S.
 The PNG is the same bytes for the same logs and flags: no time stamp and no
 software version in its metadata (Debian's python3-matplotlib, Agg).
 
@@ -104,16 +106,18 @@ def draw_panel(axes, points, drops, title, unit_bytes, seconds):
     axes.set_ylim(bottom=0)
 
 
-def draw(logs, titles, out, unit_bytes, unit_name, seconds):
-    """Draws every (points, drops) of logs in panels one above the other and
-    saves the PNG to out, without metadata that changes from run to run."""
-    fig, panels = plt.subplots(len(logs), 1, figsize=(10, 3.2 * len(logs)), sharex=True,
+def draw(logs, titles, out, unit_bytes, unit_name, seconds, own_time):
+    """Draws every (points, drops) of logs in panels one above the other
+    (sharing the time axis unless own_time) and saves the PNG to out,
+    without metadata that changes from run to run."""
+    fig, panels = plt.subplots(len(logs), 1, figsize=(10, 3.2 * len(logs)), sharex=not own_time,
                                sharey=True, squeeze=False)
     for axes, (points, drops), title in zip(panels[:, 0], logs, titles):
         draw_panel(axes, points, drops, title, unit_bytes, seconds)
         axes.set_ylabel(unit_name)
-    panels[-1, 0].set_xlabel("time (s)")
-    panels[-1, 0].set_xlim(left=0)
+        axes.set_xlim(left=0)
+        if own_time or axes is panels[-1, 0]:
+            axes.set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(out, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
@@ -128,6 +132,7 @@ def parse_args(argv):
     parser.add_argument("--mss", type=int, default=1460, help="bytes per segment (default 1460)")
     parser.add_argument("--kb", action="store_true", help="kilobytes (1000 bytes), not segments")
     parser.add_argument("--seconds", type=float, help="draw the last values on to this time")
+    parser.add_argument("--own-time", action="store_true", help="a time axis for each panel")
     args = parser.parse_args(argv)
     if args.mss <= 0:
         parser.error("--mss wants a positive number of bytes")
@@ -152,9 +157,10 @@ def main(argv):
             return 2
     titles = args.title + args.logs[len(args.title):]
     if args.kb:
-        draw(logs, titles, args.output, 1000, "kB", args.seconds)
+        draw(logs, titles, args.output, 1000, "kB", args.seconds, args.own_time)
     else:
-        draw(logs, titles, args.output, args.mss, f"segments ({args.mss} bytes)", args.seconds)
+        draw(logs, titles, args.output, args.mss, f"segments ({args.mss} bytes)", args.seconds,
+             args.own_time)
     return 0
 
 
