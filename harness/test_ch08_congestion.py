@@ -122,10 +122,12 @@ def test_newreno_cut_is_rfc5681_equation_4(newreno):
     """Each cut sets ssthresh = max(FlightSize / 2, 2 SMSS) (RFC 5681 3.1,
     equation (4)), FlightSize being the data in flight when the third
     duplicate ACK came: the in-flight of the cut's own line, which is said
-    before anything more is sent.  (The line before the cut is older: PRR and
-    the last ACKs of congestion avoidance sent more after it.)"""
+    before anything more is sent, less what limited transmit sent on the
+    first two duplicates (RFC 5681 3.2 step 2: it MUST NOT count), zero, one
+    or two segments as the peer's window allowed.  (The line before the cut
+    is older: the last ACKs of congestion avoidance sent more after it.)"""
     for _before, at in cuts(windows(newreno)):
-        assert abs(at[2] - max(at[3] // 2, 2 * MSS)) < MSS, at
+        assert any(at[2] == max((at[3] - limited * MSS) // 2, 2 * MSS) for limited in (0, 1, 2)), at
 
 
 def test_newreno_halves_the_window(newreno):
