@@ -41,6 +41,17 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 		tcp_fast_repair(st, now, tcb);
 		return;
 	}
+	/* After a timeout the first hole was sent again before anything the
+	 * timeout resends after it; duplicates of its ACK that those bring say
+	 * it was lost once more.  Sent again at once, three duplicates allowing
+	 * for reordering, without a second cut: waiting for the timer would
+	 * cost a doubled RTO each time. */
+	if (tcb->recovery == TCP_RECOVERY_RTO && tcb->dupacks == 3 &&
+	    seq_lt(tcp_data_seq(tcb), tcb->rtx_next)) {
+		tcp_fast_repair(st, now, tcb);
+		tcb->dupacks = 0;
+		return;
+	}
 	/* RFC 6582 3.2 step 1: not again while a recovery (after a fast
 	 * retransmit or a timeout) is repairing what was then in flight. */
 	if (tcb->dupacks != 3 || repairing)

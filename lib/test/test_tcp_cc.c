@@ -115,10 +115,22 @@ static void test_loss_and_recovery(void)
 	t->recovery = TCP_RECOVERY_FAST;
 	t->dupacks = 3;
 	tcp_cc_enter_recovery(t, 100, TCP_CC_LOSS_DUPACK);
+	tcp_cc_dup_ack(t);                     /* the third duplicate's delivery */
 	CHECK(t->cc.ssthresh == 10 * MSS, "RFC 5681 (4): ssthresh = FlightSize / 2 (%u)", t->cc.ssthresh);
 	CHECK(tcp_send_room(t) == MSS, "PRR: 1 of 20 delivered, ceil(1 * 10 / 20) = 1 segment");
 	tcp_cc_recovered(t, 200);
 	CHECK(t->cc.cwnd == 10 * MSS, "the recovery ends with cwnd = ssthresh");
+
+	t = fresh(TCP_CC_NEWRENO, MSS);
+	t->dupacks = 1;                        /* limited transmit: two new segments */
+	t->snd_nxt = t->snd_una + 12 * MSS;
+	tcp_cc_sent(t, 100, t->snd_una + 10 * MSS, 2 * MSS, false);
+	t->recovery = TCP_RECOVERY_FAST;
+	t->dupacks = 3;
+	tcp_cc_enter_recovery(t, 100, TCP_CC_LOSS_DUPACK);
+	CHECK(t->cc.ssthresh == 5 * MSS,
+	      "RFC 5681 3.2 step 2: limited transmit's segments are not in FlightSize (%u)",
+	      t->cc.ssthresh / MSS);
 
 	t = fresh(TCP_CC_NEWRENO, MSS);
 	t->snd_nxt = t->snd_una + 3 * MSS;
