@@ -86,6 +86,27 @@ def test_failure_leaves_a_pcap(tmp_path):
     assert "wrong.pkt" in (tmp_path / "r.md").read_text().split("## Failures")[1]
 
 
+def test_unknown_covered_by_is_an_error(tmp_path):
+    """A requirement row whose covered_by names a script, a frame vector or a
+    C test function that is not there fails the run before anything is
+    played (exit 2), naming the row and the item; it is not skipped."""
+    with open(ROOT / "testvectors" / "rfc9293-requirements.tsv", newline="") as f:
+        header = f.readline()
+    bad = ["scripts/06-handshake/no-such-script.pkt", "frames/tcp.vec:no-such-vector",
+           "lib/test/test_tcp.c:test_no_such_function"]
+    good = "scripts/06-handshake/passive-open.pkt lib/test/test_tcp.c:test_isn"
+    table = tmp_path / "requirements.tsv"
+    table.write_text(header + f"MUST-1\t3.1\ta row\tMUST\t{good} {' '.join(bad)}\t\t\n")
+    run = conformance(["--target", "core", "--no-vectors", "--requirements", str(table),
+                       "--report", str(tmp_path / "r.md"),
+                       str(ROOT / "testvectors/scripts/06-handshake/passive-open.pkt")], 120)
+    assert run.returncode == 2, run.stdout + run.stderr
+    for item in bad:
+        assert f"MUST-1: {item}: " in run.stderr, run.stderr
+    assert "passive-open.pkt:" not in run.stderr and "test_isn'" not in run.stderr, run.stderr
+    assert not (tmp_path / "r.md").exists() and "PASS" not in run.stdout, run.stdout
+
+
 @pytest.mark.parametrize("target,firsts,played,status,named", [
     ("ours", ["FAIL", "PASS"], 2, "PASS", True),    # a pass on the second try counts, named
     ("ours", ["FAIL", "FAIL"], 2, "FAIL", False),   # two failures stay a failure

@@ -19,12 +19,17 @@ apply to an outside stack.
 
 Usage: tools/conformance.py [--target core|ours|linux|all|none] [--agent CMD]
            [--agent-name NAME] [--agent-like ours|linux] [--build DIR]
-           [--report FILE] [--pcap-dir DIR] [--no-vectors] [SCRIPT_OR_DIR ...]
-Scripts default to every one under testvectors/scripts.  Each failing script
+           [--report FILE] [--pcap-dir DIR] [--no-vectors]
+           [--requirements FILE] [SCRIPT_OR_DIR ...]
+Scripts default to every one under testvectors/scripts.  The requirement
+table (default testvectors/rfc9293-requirements.tsv) is checked first: a
+covered_by item that names no script, frame vector or C test function is an
+error of the run (exit 2), not a check quietly skipped.  Each failing script
 leaves a pcap of its run in --pcap-dir (default build/conformance-pcap), and
 the failure's line says where.
 Exit: 0 if nothing failed (not applicable is not a failure), 1 if something
-did, 2 on usage errors.
+did, 2 on usage errors and on a requirement table that names what is not
+there.
 """
 import argparse
 import concurrent.futures
@@ -220,9 +225,44 @@ def chapter_table(outcomes, targets):
 
 
 def read_requirements():
-    """The rows of RFC 9293 Appendix B, as dicts (testvectors/rfc9293-requirements.tsv)."""
+    """The rows of RFC 9293 Appendix B, as dicts (REQUIREMENTS: by default
+    testvectors/rfc9293-requirements.tsv; --requirements sets it)."""
     with open(REQUIREMENTS, newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
+
+
+def c_test_defined(path, function):
+    """True if the C file at path defines function (a test is a
+    `static void NAME(void)` at the start of a line)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return False
+    return re.search(rf"^(?:static\s+)?void\s+{re.escape(function)}\s*\(", text, re.M) is not None
+
+
+def unknown_items(rows):
+    """Every covered_by item of rows that names nothing there: no script
+    under testvectors/scripts, no frame vector of that file, no C test
+    function in that file.  Each as "ID: ITEM: why"."""
+    vectors = {(v.where.split(":")[0], v.name) for v in frame_vectors(*FRAME_FILES)}
+    out = []
+    for row in rows:
+        for item in row["covered_by"].split():
+            if item.startswith("scripts/"):
+                ok, why = (SCRIPTS / item[len("scripts/"):]).is_file(), "no such script"
+            elif item.startswith("frames/"):
+                file, _, name = item[len("frames/"):].partition(":")
+                ok, why = (file, name) in vectors, f"no frame vector {name!r} in {file}"
+            elif item.startswith("lib/test/"):
+                file, _, function = item.partition(":")
+                ok = bool(function) and c_test_defined(ROOT / file, function)
+                why = f"no C test function {function!r} in {file}"
+            else:
+                ok, why = False, "neither scripts/..., frames/FILE:VECTOR nor lib/test/FILE.c:FUNCTION"
+            if not ok:
+                out.append(f"{row['id']}: {item}: {why}")
+    return out
 
 
 def item_name(item):
@@ -397,6 +437,8 @@ def parse_args(argv):
     parser.add_argument("--report", type=Path, default=ROOT / "CONFORMANCE.md")
     parser.add_argument("--pcap-dir", type=Path, default=ROOT / "build" / "conformance-pcap")
     parser.add_argument("--no-vectors", action="store_true", help="scripts only")
+    parser.add_argument("--requirements", type=Path, default=REQUIREMENTS,
+                        help="the requirement table (default testvectors/rfc9293-requirements.tsv)")
     parser.add_argument("paths", nargs="*", metavar="SCRIPT_OR_DIR")
     args = parser.parse_args(argv)
     if args.target == "none" and not args.agent:
@@ -406,7 +448,16 @@ def parse_args(argv):
 
 def main(argv):
     """Runs the CLI; exit 0 only if nothing failed."""
+    global REQUIREMENTS  # noqa: PLW0603 - the table every report function reads
     args = parse_args(argv)
+    REQUIREMENTS = args.requirements
+    unknown = unknown_items(read_requirements())
+    if unknown:
+        for line in unknown:
+            print(f"error: {REQUIREMENTS}: {line}", file=sys.stderr)
+        print(f"error: {len(unknown)} covered_by item(s) name nothing that exists; "
+              "no check was run", file=sys.stderr)
+        return 2
     targets = [] if args.target == "none" else (
         list(TARGETS) if args.target == "all" else [args.target])
     scripts = [parse_script(p) for p in suite.find_scripts(args.paths or [SCRIPTS])]

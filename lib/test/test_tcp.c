@@ -164,6 +164,41 @@ static void test_isn(void)
 	stack_free(st);
 }
 
+/* The ISN of a SYN-ACK to a SYN from 192.0.2.1:40000 to port 8080 at time
+ * 0, of a stack keyed with secret (all zero: host()'s fixed key). */
+static uint32_t isn_with_secret(const uint8_t secret[16])
+{
+	struct stack_cfg tune = {0};
+	struct sent sent;
+	struct stack *st;
+	uint8_t frame[64];
+	struct tcp_hdr synack = {0};
+
+	memcpy(tune.secret, secret, sizeof tune.secret);
+	st = host_with(&sent, &tune);
+	know_peer(st, &sent);
+	tcp_listen(st, 8080, 4);
+	stack_input(st, 0, frame, tcp_frame(frame, 40000, 8080, TCP_SYN, 1, 0));
+	CHECK(sent_tcp(&sent, 0, &synack) && synack.flags == (TCP_SYN | TCP_ACK), "a SYN-ACK");
+	stack_free(st);
+	return synack.seq;
+}
+
+/* RFC 9293 3.4.1 (MUST-9, SHLD-1): F is keyed by a secret an outsider does
+ * not know: the same four-tuple at the same time gets another ISN under
+ * another secret, and the same ISN under the same secret (so it is the
+ * secret, not chance, that makes the difference). */
+static void test_isn_secret(void)
+{
+	static const uint8_t zero[16], other[16] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9},
+				       other2[16] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 8};
+	uint32_t a = isn_with_secret(zero), b = isn_with_secret(zero);
+	uint32_t c = isn_with_secret(other), d = isn_with_secret(other2);
+
+	CHECK(a == b, "same secret, same tuple, same time: same ISN (%u, %u)", a, b);
+	CHECK(a != c && c != d && a != d, "another secret, another ISN (%u, %u, %u)", a, c, d);
+}
+
 /* A listener holds at most its backlog of half-open connections; a SYN
  * beyond it is dropped and counted, and room comes back as they complete. */
 static void test_backlog(void)
@@ -292,6 +327,54 @@ static void test_time_wait(void)
 	}
 }
 
+/* RFC 9293 3.10.7.4 (MUST-13) on the other ways into TIME-WAIT: from
+ * FIN-WAIT-2 (our FIN acknowledged first, the peer's FIN later) and from
+ * CLOSING (the FINs crossed), 2 MSL count from the segment that entered
+ * TIME-WAIT, not a millisecond less.  (The restart of 2 MSL when the peer's
+ * FIN comes again is not checked: the stack does not do it, see the
+ * requirement table's MUST-13 row.) */
+static void test_time_wait_paths(void)
+{
+	const stack_time_ms two = 2 * TCPIP_TCP_MSL_MS;
+
+	for (int closing = 0; closing < 2; closing++) {
+		struct sent sent;
+		struct stack *st = host(&sent);
+		uint8_t frame[64];
+		struct tcp_hdr syn;
+		const char *path = closing ? "CLOSING" : "FIN-WAIT-2";
+		int conn;
+
+		know_peer(st, &sent);
+		conn = tcp_connect(st, 0, PEER, 80);
+		CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+		stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7,
+						    syn.seq + 1));
+		tcp_close(st, 0, conn);                         /* our FIN: syn.seq + 1 */
+		if (closing) {
+			/* The peer's FIN, not acknowledging ours: CLOSING. */
+			stack_input(st, 10, frame, tcp_frame(frame, 80, syn.sport, TCP_FIN | TCP_ACK,
+							     8, syn.seq + 1));
+			CHECK(tcp_conn_state(st, conn) == TCP_CLOSING, "FINs crossed: CLOSING");
+			stack_input(st, 1000, frame, tcp_frame(frame, 80, syn.sport, TCP_ACK, 9,
+							       syn.seq + 2));
+		} else {
+			stack_input(st, 10, frame, tcp_frame(frame, 80, syn.sport, TCP_ACK, 8,
+							     syn.seq + 2));
+			CHECK(tcp_conn_state(st, conn) == TCP_FIN_WAIT_2, "our FIN acked: FIN-WAIT-2");
+			stack_input(st, 1000, frame, tcp_frame(frame, 80, syn.sport, TCP_FIN | TCP_ACK,
+							       8, syn.seq + 2));
+		}
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT, "%s: TIME-WAIT at 1 s", path);
+		stack_poll(st, 1000 + two - 1);
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT, "%s: still TIME-WAIT at 2 MSL - 1 ms",
+		      path);
+		stack_poll(st, 1000 + two);
+		CHECK(tcp_conn_state(st, conn) == TCP_CLOSED, "%s: CLOSED at 2 MSL", path);
+		stack_free(st);
+	}
+}
+
 /* RFC 9293 3.9.2 (MUST-49) and 3.9.1.9 (MUST-48): the TTL of what we send is
  * the stack's configuration (64 by default), and a connection's DS field is
  * its application's choice, from the segment after the call on, during the
@@ -411,6 +494,101 @@ static void test_r1(void)
 	stack_free(st);
 }
 
+/* An established connection to port 80 of st, with 100 bytes written at
+ * time 0 that the peer will never acknowledge; its number. */
+static int conn_with_data(struct stack *st, struct sent *sent)
+{
+	uint8_t frame[64], data[100] = {0};
+	struct tcp_hdr syn;
+	int conn;
+
+	know_peer(st, sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	CHECK(sent_tcp(sent, sent->count - 1, &syn), "a SYN");
+	stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7, syn.seq + 1));
+	CHECK(tcp_write(st, 0, conn, data, sizeof data) == 100, "100 bytes queued");
+	return conn;
+}
+
+/* RFC 9293 3.8.3 (MUST-21) for data: R2 set on an established connection
+ * holds for its data retransmissions.  With 2, the data is sent again at 1
+ * and 3 s and the connection gives up at the next timeout (7 s), not at
+ * 243 s; with TCP_R2_FOREVER it is still sent again after an hour. */
+static void test_r2_data(void)
+{
+	struct event_log log = {.timeout_at = STACK_NO_DEADLINE};
+	struct sent sent;
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_event, .event_ctx = &log});
+	struct stack *forever_st = host(&sent);
+	int two = conn_with_data(st, &sent), forever = conn_with_data(forever_st, &sent);
+	uint64_t at_50min = 0;
+
+	CHECK(tcp_conn_set_r2(st, two, 2) == 0, "R2 2 set while established");
+	CHECK(tcp_conn_set_r2(forever_st, forever, TCP_R2_FOREVER) == 0, "R2 forever set");
+	for (log.now = 0; log.now <= 3600 * 1000; log.now += 500) {
+		know_peer_at(st, &sent, log.now);
+		stack_poll(st, log.now);
+		know_peer_at(forever_st, &sent, log.now);
+		stack_poll(forever_st, log.now);
+		if (log.now == 6500)
+			CHECK(tcp_conn_state(st, two) == TCP_ESTABLISHED &&
+				      stack_counters(st)->tcp_retransmits == 2,
+			      "R2 2: two retransmissions, still open at 6.5 s");
+		if (log.now == 3000 * 1000)
+			at_50min = stack_counters(forever_st)->tcp_retransmits;
+	}
+	CHECK(log.timeout_at == 7000 && tcp_conn_state(st, two) == TCP_CLOSED,
+	      "R2 2: gave up at 7 s (%llu)", (unsigned long long)log.timeout_at);
+	CHECK(stack_counters(st)->tcp_retransmits == 2, "no third retransmission");
+	CHECK(tcp_conn_state(forever_st, forever) == TCP_ESTABLISHED &&
+		      stack_counters(forever_st)->tcp_retransmits >= at_50min + 9,
+	      "R2 forever: open, still sending again in the last 10 minutes (%llu then %llu)",
+	      (unsigned long long)at_50min,
+	      (unsigned long long)stack_counters(forever_st)->tcp_retransmits);
+	stack_free(st);
+	stack_free(forever_st);
+}
+
+/* RFC 9293 3.7.4 (MUST-17): Nagle is switched off per connection.  Two
+ * connections each have 100 bytes in flight; of the next 100 bytes written
+ * to each, only the one with Nagle off sends at once. */
+static void test_nodelay_per_conn(void)
+{
+	struct sent sent;
+	struct stack *st = host(&sent);
+	uint8_t frame[64], data[100] = {0};
+	int conn[2];
+	uint16_t sport[2];
+
+	know_peer(st, &sent);
+	for (int i = 0; i < 2; i++) {
+		struct tcp_hdr syn;
+
+		conn[i] = tcp_connect(st, 0, PEER, 80);
+		CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+		sport[i] = syn.sport;
+		stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7,
+						    syn.seq + 1));
+	}
+	CHECK(tcp_set_nodelay(st, 0, conn[1], true) == 0, "Nagle off on the second");
+	for (int i = 0; i < 2; i++)
+		CHECK(tcp_write(st, 10, conn[i], data, sizeof data) == 100, "100 bytes");
+	sent.count = 0;
+	for (int i = 0; i < 2; i++)
+		CHECK(tcp_write(st, 20, conn[i], data, sizeof data) == 100, "100 bytes more");
+	{
+		int from[2] = {0, 0};
+		struct tcp_hdr seg;
+
+		for (int i = 0; i < sent.count; i++)
+			for (int c = 0; c < 2; c++)
+				from[c] += sent_tcp(&sent, i, &seg) && seg.sport == sport[c];
+		CHECK(from[0] == 0, "Nagle on: the small write waits (%d sent)", from[0]);
+		CHECK(from[1] == 1, "Nagle off: the small write goes at once (%d sent)", from[1]);
+	}
+	stack_free(st);
+}
+
 /* RFC 9293 3.8.5, urgent data.  Received: the pointer names the octet after
  * the urgent data (MUST-62), the application hears of a new pointer once
  * (MUST-32), and tcp_urgent_pending() counts down as it reads the bytes
@@ -484,14 +662,18 @@ int main(void)
 	test_option_cuts();
 	test_emit_parse();
 	test_isn();
+	test_isn_secret();
 	test_backlog();
 	test_snd_mss();
 	test_table_full();
 	test_syn_backoff();
 	test_time_wait();
+	test_time_wait_paths();
 	test_ttl_and_dscp();
 	test_r2();
 	test_r1();
+	test_r2_data();
+	test_nodelay_per_conn();
 	test_urgent();
 	return test_report("test_tcp");
 }

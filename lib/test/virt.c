@@ -33,6 +33,11 @@ struct stack *host_with(struct sent *sent, const struct stack_cfg *tune)
 		cfg.ip4_ttl = tune->ip4_ttl;
 		cfg.on_event = tune->on_event;
 		cfg.event_ctx = tune->event_ctx;
+		for (size_t i = 0; i < sizeof cfg.secret; i++)
+			if (tune->secret[i]) {   /* a secret of the test's own */
+				memcpy(cfg.secret, tune->secret, sizeof cfg.secret);
+				break;
+			}
 	}
 	memset(sent, 0, sizeof *sent);
 	memcpy(cfg.mac, our_mac, 6);

@@ -36,7 +36,8 @@ int keep_tx(void *ctx, const uint8_t *frame, size_t len);
 struct stack *host(struct sent *sent);
 
 /* host(), with tune's TCP maximum segment lifetime and IPv4 TTL (0: the
- * defaults) and its event callback; tune may be NULL. */
+ * defaults), its event callback and its secret (all zero: host()'s fixed
+ * one); tune may be NULL. */
 struct stack *host_with(struct sent *sent, const struct stack_cfg *tune);
 
 /* Writes an Ethernet+IPv4+TCP frame from the peer into frame: header tcp
