@@ -198,6 +198,16 @@ static bool tcp_acceptable(const struct tcp_tcb *tcb, const struct tcp_seg *seg)
 	       (seq_le(nxt, seq + seg->seq_len - 1) && seq_lt(seq + seg->seq_len - 1, nxt + wnd));
 }
 
+/* True if seg, in TIME-WAIT, is the peer's FIN again: ending at RCV.NXT.
+ * It is below the window, so the first check would only acknowledge it, but
+ * RFC 9293 3.10.7.4 (TIME-WAIT, eighth) wants the 2 MSL restarted too
+ * (MUST-13), as Linux does. */
+static bool tcp_fin_again(const struct tcp_tcb *tcb, const struct tcp_seg *seg)
+{
+	return tcb->state == TCP_TIME_WAIT && (seg->hdr->flags & TCP_FIN) &&
+	       seg->hdr->seq + seg->seq_len == tcb->rcv_nxt;
+}
+
 /* RFC 9293 3.10.7.4, second, with RFC 5961 3.2: a RST in the window. */
 static void tcp_rst_input(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb,
 			  const struct tcp_seg *seg)
@@ -401,6 +411,11 @@ static void tcp_sync_input(struct stack *st, stack_time_ms now, struct tcp_tcb *
 	if (!tcp_acceptable(tcb, seg)) {          /* first: sequence number */
 		if (hdr->flags & TCP_RST) {
 			tcp_dropped(st, tcb, seg, "RST outside the window");
+			return;
+		}
+		if (tcp_fin_again(tcb, seg)) {
+			tcp_send_ack(st, now, tcb);
+			tcp_time_wait(st, now, tcb);
 			return;
 		}
 		if (tcb->rcv_wnd == 0 && hdr->seq == tcb->rcv_nxt)

@@ -373,6 +373,37 @@ static void test_time_wait_paths(void)
 		CHECK(tcp_conn_state(st, conn) == TCP_CLOSED, "%s: CLOSED at 2 MSL", path);
 		stack_free(st);
 	}
+	/* The peer's FIN again, 10 s into TIME-WAIT (our ACK of it was lost):
+	 * acknowledged, and the 2 MSL starts again from then. */
+	{
+		struct sent sent;
+		struct stack *st = host(&sent);
+		uint8_t frame[64];
+		struct tcp_hdr syn, ack;
+		int conn;
+
+		know_peer(st, &sent);
+		conn = tcp_connect(st, 0, PEER, 80);
+		CHECK(sent_tcp(&sent, sent.count - 1, &syn), "a SYN");
+		stack_input(st, 0, frame, tcp_frame(frame, 80, syn.sport, TCP_SYN | TCP_ACK, 7,
+						    syn.seq + 1));
+		tcp_close(st, 0, conn);
+		stack_input(st, 10, frame, tcp_frame(frame, 80, syn.sport, TCP_ACK, 8, syn.seq + 2));
+		stack_input(st, 1000, frame, tcp_frame(frame, 80, syn.sport, TCP_FIN | TCP_ACK, 8,
+						       syn.seq + 2));
+		stack_input(st, 11000, frame, tcp_frame(frame, 80, syn.sport, TCP_FIN | TCP_ACK, 8,
+							syn.seq + 2));
+		CHECK(sent_tcp(&sent, sent.count - 1, &ack) && ack.flags == TCP_ACK && ack.ack == 9,
+		      "the FIN again: acknowledged (ack 9)");
+		stack_poll(st, 1000 + two);
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT,
+		      "2 MSL after the first FIN: still TIME-WAIT (restarted at 11 s)");
+		stack_poll(st, 11000 + two - 1);
+		CHECK(tcp_conn_state(st, conn) == TCP_TIME_WAIT, "still TIME-WAIT at 11 s + 2 MSL - 1 ms");
+		stack_poll(st, 11000 + two);
+		CHECK(tcp_conn_state(st, conn) == TCP_CLOSED, "CLOSED 2 MSL after the FIN again");
+		stack_free(st);
+	}
 }
 
 /* RFC 9293 3.9.2 (MUST-49) and 3.9.1.9 (MUST-48): the TTL of what we send is
