@@ -58,6 +58,7 @@ struct tcp_tcb {
 	 * zero-window probe and the SWS override) or, in TIME-WAIT and
 	 * FIN-WAIT-2, 2 MSL (tcp_timer.c). */
 	stack_time_ms timer_at;      /* STACK_NO_DEADLINE: not running */
+	bool timer_sws;              /* timer_at is the SWS override, not the retransmission timer */
 	uint32_t rto_ms;
 	unsigned retries;            /* retransmissions so far */
 	unsigned r2;                 /* the application's R2; 0: the state's limit */
@@ -124,6 +125,7 @@ struct tcp_tcb {
 static inline void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
 {
 	tcb->timer_at = now + tcb->rto_ms;
+	tcb->timer_sws = false;
 }
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */
