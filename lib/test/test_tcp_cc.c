@@ -115,6 +115,7 @@ static void test_loss_and_recovery(void)
 	t->recovery = TCP_RECOVERY_FAST;
 	t->dupacks = 3;
 	tcp_cc_enter_recovery(t, 100, TCP_CC_LOSS_DUPACK);
+	tcp_cc_dup_ack(t);       /* the third duplicate's delivery, as tcp_dup_ack() tells it */
 	CHECK(t->cc.ssthresh == 10 * MSS, "RFC 5681 (4): ssthresh = FlightSize / 2 (%u)", t->cc.ssthresh);
 	CHECK(tcp_send_room(t) == MSS, "PRR: 1 of 20 delivered, ceil(1 * 10 / 20) = 1 segment");
 	tcp_cc_recovered(t, 200);
