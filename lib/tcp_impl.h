@@ -89,7 +89,8 @@ struct tcp_tcb {
 	/* Urgent data (RFC 9293 3.8.5): each pointer names the octet after it. */
 	bool snd_urgent, rcv_urgent; /* SND.UP, RCV.UP set */
 	uint32_t snd_up, rcv_up;
-	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
+	uint32_t recover;            /* SND.NXT when the fast retransmit or the timeout happened */
+	bool recover_by_rto;         /* a timeout set recover; no ACK has gone past it yet */
 	unsigned rtx_lost_at;        /* dupacks that say the last repair was lost */
 	uint32_t rtx_next;           /* after a timeout: the next byte to send again */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
