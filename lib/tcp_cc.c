@@ -262,18 +262,9 @@ void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t
 void tcp_cc_recovered(struct tcp_tcb *tcb, stack_time_ms now)
 {
 	struct tcp_cc *cc = &tcb->cc;
-	uint32_t bound = tcp_data_in_flight(tcb) + tcp_cc_initial_window(cc->mss);
 
-	/* RFC 6937 3 and RFC 6582 3.2 step 3 (its option (2)): at the end of
-	 * the recovery, cwnd = ssthresh; PRR has brought the flight near it.
-	 * When it could not (the peer's window held new data back, so the ACK
-	 * that ends the recovery leaves little in flight), that window would
-	 * go at once, a burst at line rate into the queue that caused the
-	 * loss.  RFC 6582 asks an implementation of option (2) to avoid that
-	 * burst; with no pacing here, the bound is the initial window beyond
-	 * what is in flight, the most RFC 5681 4.1 lets go without an ACK
-	 * clock.  Slow start climbs the rest of the way to ssthresh. */
-	cc->cwnd = cc->ssthresh < bound ? cc->ssthresh : bound;
+	/* RFC 6937 3: at the end of the recovery, cwnd = ssthresh. */
+	cc->cwnd = cc->ssthresh;
 	cc->prr_allow = 0;
 	cc->ops->on_recovered(cc, now);
 }

@@ -92,8 +92,7 @@ struct tcp_cc_ops {
 	 * segment (RFC 5681 3.1: ssthresh is cut only then).  cwnd becomes one
 	 * segment after the call. */
 	void (*on_rto)(struct tcp_cc *cc, uint32_t flight, bool first);
-	/* A fast recovery ended; cwnd is ssthresh, or less when little was
-	 * left in flight (slow start then climbs the rest to ssthresh). */
+	/* A fast recovery ended; cwnd is ssthresh. */
 	void (*on_recovered)(struct tcp_cc *cc, stack_time_ms now);
 	/* Sending after an idle period: cwnd was cut to the restart window. */
 	void (*on_idle)(struct tcp_cc *cc);

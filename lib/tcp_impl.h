@@ -341,8 +341,7 @@ void tcp_cc_dup_ack(struct tcp_tcb *tcb);
 void tcp_cc_ack(struct tcp_tcb *tcb, stack_time_ms now, uint32_t acked, uint32_t flight_before,
 		uint32_t pipe_before);
 
-/* A fast recovery or an ECN reduction ended at now: cwnd = ssthresh, at
- * most the data in flight plus the initial window (no burst beyond it). */
+/* A fast recovery or an ECN reduction ended at now: cwnd = ssthresh. */
 void tcp_cc_recovered(struct tcp_tcb *tcb, stack_time_ms now);
 
 /* The retransmission timer fired, for the first time for this segment or

@@ -129,42 +129,6 @@ static void test_loss_and_recovery(void)
 	CHECK(t->cc.ssthresh == 2 * MSS, "RFC 5681 (4): never below 2 SMSS");
 }
 
-/* The end of a recovery that left little in flight (the peer's window held
- * new data back): cwnd = ssthresh, but no more than the initial window past
- * the flight, so the rest is not one unclocked burst (RFC 6582 3.2 step 3,
- * RFC 5681 4.1). */
-static void test_recovery_end_burst(void)
-{
-	struct tcp_tcb *t = fresh(TCP_CC_CUBIC, MSS);
-
-	t->cc.cwnd = 52 * MSS;
-	t->snd_nxt = t->snd_una + 52 * MSS;
-	t->recovery = TCP_RECOVERY_FAST;
-	t->dupacks = 3;
-	tcp_cc_enter_recovery(t, 100, TCP_CC_LOSS_DUPACK);
-	CHECK(t->cc.ssthresh == (uint32_t)(52 * MSS * 0.7), "RFC 9438 4.6: beta 0.7 (%u)",
-	      t->cc.ssthresh);
-	t->snd_una = t->snd_nxt - 2 * MSS;      /* the full ACK: two new segments in flight */
-	t->dupacks = 0;
-	t->recovery = TCP_RECOVERY_NONE;
-	tcp_cc_recovered(t, 300);
-	CHECK(t->cc.cwnd == 12 * MSS, "2 in flight: cwnd = 2 + the initial window 10 (%u)",
-	      t->cc.cwnd / MSS);
-	CHECK(tcp_send_room(t) == 10 * MSS, "ten go at once, not %u", tcp_send_room(t) / MSS);
-	CHECK(t->cc.cwnd < t->cc.ssthresh, "slow start climbs the rest");
-
-	t = fresh(TCP_CC_NEWRENO, MSS);
-	t->cc.cwnd = 40 * MSS;
-	t->snd_nxt = t->snd_una + 40 * MSS;
-	t->recovery = TCP_RECOVERY_FAST;
-	t->dupacks = 3;
-	tcp_cc_enter_recovery(t, 100, TCP_CC_LOSS_DUPACK);
-	t->snd_una = t->snd_nxt - 19 * MSS;     /* PRR kept the flight near ssthresh */
-	t->recovery = TCP_RECOVERY_NONE;
-	tcp_cc_recovered(t, 300);
-	CHECK(t->cc.cwnd == 20 * MSS, "19 in flight: cwnd = ssthresh = 20 (%u)", t->cc.cwnd / MSS);
-}
-
 static void test_timeout(void)
 {
 	struct tcp_tcb *t = fresh(TCP_CC_NEWRENO, MSS);
@@ -340,7 +304,6 @@ int main(void)
 	test_slow_start_byte_counting();
 	test_congestion_avoidance();
 	test_loss_and_recovery();
-	test_recovery_end_burst();
 	test_timeout();
 	test_idle_restart();
 	test_cubic_curve();
