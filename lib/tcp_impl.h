@@ -58,6 +58,7 @@ struct tcp_tcb {
 	 * zero-window probe and the SWS override) or, in TIME-WAIT and
 	 * FIN-WAIT-2, 2 MSL (tcp_timer.c). */
 	stack_time_ms timer_at;      /* STACK_NO_DEADLINE: not running */
+	bool timer_sws;              /* timer_at is the SWS override, not the retransmission timer */
 	uint32_t rto_ms;
 	unsigned retries;            /* retransmissions so far */
 	unsigned r2;                 /* the application's R2; 0: the state's limit */
@@ -88,7 +89,8 @@ struct tcp_tcb {
 	/* Urgent data (RFC 9293 3.8.5): each pointer names the octet after it. */
 	bool snd_urgent, rcv_urgent; /* SND.UP, RCV.UP set */
 	uint32_t snd_up, rcv_up;
-	uint32_t recover;            /* SND.NXT when the fast retransmit happened */
+	uint32_t recover;            /* SND.NXT when the fast retransmit or the timeout happened */
+	bool recover_by_rto;         /* a timeout set recover; no ACK has gone past it yet */
 	unsigned rtx_lost_at;        /* dupacks that say the last repair was lost */
 	uint32_t rtx_next;           /* after a timeout: the next byte to send again */
 	/* RFC 6298's estimator: one timed segment at a time (Karn, MUST-18). */
@@ -124,6 +126,7 @@ struct tcp_tcb {
 static inline void tcp_timer_rtx(struct tcp_tcb *tcb, stack_time_ms now)
 {
 	tcb->timer_at = now + tcb->rto_ms;
+	tcb->timer_sws = false;
 }
 
 /* A port we listen on (RFC 9293 3.10.1, passive OPEN). */

@@ -240,6 +240,17 @@ static void tcp_output_resend(struct stack *st, stack_time_ms now, struct tcp_tc
 	}
 }
 
+/* New data or the FIN just went at now: the retransmission timer runs for
+ * it (RFC 6298 5.1: started if it is not running).  The SWS override's
+ * deadline is not that timer: it was set with nothing in flight, for
+ * 200 ms, and left in place it would fire as a timeout that far too soon,
+ * sending again what the peer is about to acknowledge. */
+static void tcp_timer_sent(struct tcp_tcb *tcb, stack_time_ms now)
+{
+	if (tcb->timer_at == STACK_NO_DEADLINE || tcb->timer_sws)
+		tcp_timer_rtx(tcb, now);
+}
+
 void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	if (tcp_may_send(tcb) && tcb->recovery == TCP_RECOVERY_RTO)
@@ -270,23 +281,23 @@ void tcp_output(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 			tcb->fin_sent = true;
 			tcb->snd_fin = tcb->snd_nxt++;
 		}
-		if (tcb->timer_at == STACK_NO_DEADLINE)
-			tcp_timer_rtx(tcb, now);
+		tcp_timer_sent(tcb, now);
 	}
 	if (tcb->shut_wr && !tcb->fin_sent && tcp_unsent(tcb) == 0) {
 		tcb->fin_sent = true;
 		tcb->snd_fin = tcb->snd_nxt++;
 		tcp_send(st, now, tcb, tcb->snd_fin, TCP_FIN | TCP_ACK);
-		if (tcb->timer_at == STACK_NO_DEADLINE)
-			tcp_timer_rtx(tcb, now);
+		tcp_timer_sent(tcb, now);
 	}
 	/* Data waiting and nothing in flight to bring an ACK: a zero window is
 	 * probed after the RTO, a small one used after the override timeout. */
 	if (tcb->timer_at == STACK_NO_DEADLINE && tcp_unsent(tcb) > 0) {
 		if (tcb->snd_wnd == 0)
 			tcp_timer_rtx(tcb, now);
-		else if (tcp_data_in_flight(tcb) == 0 && !tcb->fin_sent)
+		else if (tcp_data_in_flight(tcb) == 0 && !tcb->fin_sent) {
 			tcb->timer_at = now + TCPIP_TCP_SWS_OVERRIDE_MS;
+			tcb->timer_sws = true;
+		}
 	}
 }
 

@@ -25,6 +25,18 @@ static void tcp_fast_repair(struct stack *st, stack_time_ms now, struct tcp_tcb 
 		tcp_repair_sent(tcb);
 }
 
+/* True if tcb's duplicate ACKs may be the echoes of go-back-N: recover was
+ * set by a timeout and SND.UNA does not cover more than it.  RFC 6582 3.2
+ * step 2 tests "ack_number - 1 > recover", the RFC's recover the highest
+ * byte sent, ours the byte after it: SND.UNA past our recover.  After a
+ * timeout the repeats went back over segments the receiver may already
+ * hold, and each brings back a duplicate that is no sign of a new loss
+ * (RFC 6582 4, "Handling Duplicate Acknowledgments after a Timeout"). */
+static bool tcp_rto_echoes(const struct tcp_tcb *tcb)
+{
+	return tcb->recover_by_rto && seq_le(tcb->snd_una, tcb->recover);
+}
+
 void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	bool repairing = (tcb->recovery == TCP_RECOVERY_FAST || tcb->recovery == TCP_RECOVERY_RTO) &&
@@ -52,9 +64,10 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 		tcb->dupacks = 0;
 		return;
 	}
-	/* RFC 6582 3.2 step 1: not again while a recovery (after a fast
-	 * retransmit or a timeout) is repairing what was then in flight. */
-	if (tcb->dupacks != 3 || repairing)
+	/* RFC 6582 3.2 step 2: no fast retransmit (nor a new ssthresh) while a
+	 * recovery, after a fast retransmit or a timeout, is repairing what was
+	 * then in flight, nor on the echoes of a timeout's repeats. */
+	if (tcb->dupacks != 3 || repairing || tcp_rto_echoes(tcb))
 		return;
 	/* The third duplicate: the first unacknowledged segment is sent again
 	 * at once (fast retransmit, RFC 5681 3.2), the timer left as it is;
@@ -77,6 +90,9 @@ void tcp_recovery_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb, 
 		      uint32_t acked, uint32_t flight_before, uint32_t pipe_before)
 {
 	enum tcp_recovery was = tcb->recovery;
+
+	if (seq_gt(ack, tcb->recover))
+		tcb->recover_by_rto = false;   /* beyond it: duplicates mean loss again */
 
 	/* RFC 6582 3.2 (NewReno's rule for loss): an ACK that covers only part
 	 * of what was in flight when the recovery began means the next segment
@@ -126,6 +142,7 @@ void tcp_recovery_timeout(struct tcp_tcb *tcb)
 	tcp_cc_timeout(tcb, tcb->retries == 0);
 	tcb->recovery = TCP_RECOVERY_RTO;
 	tcb->recover = tcb->snd_nxt;
+	tcb->recover_by_rto = true;     /* RFC 6582 3.2 step 4 */
 	tcb->dupacks = 0;
 	tcb->rtx_next = tcp_data_seq(tcb) + tcp_repair_len(tcb);
 	tcp_ecn_reduced(tcb);

@@ -139,6 +139,7 @@ static void tcp_give_up(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb
 static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	tcb->timer_at = STACK_NO_DEADLINE;
+	tcb->timer_sws = false;
 	if (tcb->state == TCP_TIME_WAIT || tcb->state == TCP_FIN_WAIT_2) {
 		tcp_set_state(st, tcb, TCP_CLOSED);
 		return;

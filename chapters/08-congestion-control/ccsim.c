@@ -22,12 +22,14 @@
  * duplication or ACK loss; each side's window is at most 64 KB (no window
  * scaling until chapter 9), so a path holding more than that never fills.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tcpip/config.h"
+#include "tcpip/pcap.h"
 #include "tcpip/prog.h"
 #include "tcpip/stack.h"
 
@@ -49,6 +51,7 @@ struct sim_opts {
 	unsigned long long seed;
 	double seconds;            /* virtual time to run */
 	unsigned long long bytes;  /* 0: an endless stream */
+	const char *pcap;          /* --pcap: the sender's side, or NULL */
 };
 
 /* A frame on the link: at_us is when it leaves the part of the link it is in. */
@@ -77,11 +80,12 @@ struct sim {
 	bool shut, eof;
 	uint64_t eof_us;           /* when the receiver saw the end of the stream */
 	unsigned long drops_queue, drops_random, drops_full;
+	struct pcap_writer *pcap;  /* --pcap's file, or NULL */
 };
 
 static const char usage[] =
 	"usage: ccsim [--cc newreno|cubic] [--rate MBIT] [--rtt MS] [--queue N]\n"
-	"             [--loss PCT] [--seed N] [--seconds S] [--bytes N]\n";
+	"             [--loss PCT] [--seed N] [--seconds S] [--bytes N] [--pcap FILE]\n";
 
 /* Prints --help's text on stdout. */
 static void sim_help(void)
@@ -97,6 +101,9 @@ static void sim_help(void)
 	       "  --seed N       seed of the random loss (default 1)\n"
 	       "  --seconds S    virtual time to run (default 30)\n"
 	       "  --bytes N      send N bytes, then close (default: an endless stream)\n"
+	       "  --pcap FILE    write the sender's side to FILE: each frame it sends (also\n"
+	       "                 those the link then drops) and each it receives, at\n"
+	       "                 virtual time\n"
 	       "  --help         this text\n",
 	       usage, QUEUE_MAX);
 }
@@ -130,7 +137,8 @@ static void sim_parse(struct sim_opts *opts, int argc, char **argv)
 		{"rtt", required_argument, NULL, 'd'},    {"queue", required_argument, NULL, 'q'},
 		{"loss", required_argument, NULL, 'l'},   {"seed", required_argument, NULL, 's'},
 		{"seconds", required_argument, NULL, 't'}, {"bytes", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+		{"pcap", required_argument, NULL, 'p'},   {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
 	int flag;
 
 	*opts = (struct sim_opts){.cc = "newreno", .rate_mbit = 1, .rtt_ms = 200, .queue_frames = 20,
@@ -150,6 +158,7 @@ static void sim_parse(struct sim_opts *opts, int argc, char **argv)
 		case 's': opts->seed = (unsigned long long)sim_number("seed", optarg, 0, 1e15); break;
 		case 't': opts->seconds = sim_number("seconds", optarg, 0.001, 3600); break;
 		case 'b': opts->bytes = (unsigned long long)sim_number("bytes", optarg, 1, 1e12); break;
+		case 'p': opts->pcap = optarg; break;
 		case 'h': sim_help(); exit(PROG_EXIT_OK);
 		default: sim_usage_error("unknown flag, or one without its value");
 		}
@@ -239,6 +248,16 @@ static void link_push(struct sim *sim, struct fifo *f, uint64_t at_us, const uin
 	}
 }
 
+/* Writes frame[0..len) to --pcap's file at the virtual time, if there is
+ * one; a failed write is found by pcap_close() at the end. */
+static void sim_capture(struct sim *sim, const uint8_t *frame, size_t len)
+{
+	size_t kept = len < TCPIP_PCAP_SNAPLEN ? len : TCPIP_PCAP_SNAPLEN;
+
+	if (sim->pcap)
+		pcap_write(sim->pcap, sim->now_us, frame, kept, len);
+}
+
 /* stack_tx_fn of the sender: the frame is lost at random, or dropped at the
  * tail of a full queue, or queued to finish serialising after the frame
  * before it.  Always returns 0: a device does not know what a link loses. */
@@ -247,6 +266,7 @@ static int link_tx_forward(void *ctx, const uint8_t *frame, size_t len)
 	struct sim *sim = ctx;
 	uint64_t start_us = sim->now_us;
 
+	sim_capture(sim, frame, len);
 	if (sim->opts.loss_pct > 0 &&
 	    (double)(sim_random(sim) % 1000000) < sim->opts.loss_pct * 10000.0) {
 		sim->drops_random++;
@@ -294,6 +314,7 @@ static void link_run(struct sim *sim)
 		fifo_pop(&sim->ahead);
 	}
 	for (int i = 0; i < LINK_SLOTS && fifo_next_us(&sim->back) <= sim->now_us; i++) {
+		sim_capture(sim, fifo_front(&sim->back)->data, fifo_front(&sim->back)->len);
 		stack_input(sim->sender, now_ms, fifo_front(&sim->back)->data,
 			    fifo_front(&sim->back)->len);
 		fifo_pop(&sim->back);
@@ -465,6 +486,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ccsim: out of memory for two stacks\n");
 		return PROG_EXIT_RUNTIME;
 	}
+	if (sim.opts.pcap && !(sim.pcap = pcap_open(sim.opts.pcap))) {
+		fprintf(stderr, "ccsim: cannot write %s: %s\n", sim.opts.pcap, strerror(errno));
+		return PROG_EXIT_RUNTIME;
+	}
 	finished = sim_run(&sim);
 	if (sim.conn < 0) {
 		fprintf(stderr, "ccsim: the sender could not open a connection\n");
@@ -475,6 +500,10 @@ int main(int argc, char **argv)
 		rc = PROG_EXIT_RUNTIME;
 	}
 	sim_summary(&sim, sim.eof ? sim.eof_us : (uint64_t)(sim.opts.seconds * 1e6 + 0.5));
+	if (pcap_close(sim.pcap) != 0) {
+		fprintf(stderr, "ccsim: writing %s failed: check the disk\n", sim.opts.pcap);
+		rc = PROG_EXIT_RUNTIME;
+	}
 	stack_free(sim.sender);
 	stack_free(sim.receiver);
 	return rc;
