@@ -155,7 +155,11 @@ static void tcp_timer_fired(struct stack *st, stack_time_ms now, struct tcp_tcb 
 		return;
 	if (tcb->state >= TCP_ESTABLISHED)
 		tcp_cc_report(st, tcb);
-	if (++tcb->retries == TCPIP_TCP_DATA_R1 && tcb->state >= TCP_ESTABLISHED)
+	/* R1 (RFC 9293 3.8.3): the application hears of it, also while its
+	 * SYN goes unanswered (MUST-22); a passive half-open connection has no
+	 * application yet. */
+	if (++tcb->retries == TCPIP_TCP_DATA_R1 &&
+	    (tcb->state >= TCP_ESTABLISHED || tcb->listener == TCP_NO_LISTENER))
 		tcp_emit_event(st, tcb, EV_TCP_R1);
 	tcp_timer_rtx(tcb, now);
 }

@@ -490,6 +490,43 @@ static void note_event(void *ctx, const struct stack_event *ev)
 	log->urgents += ev->kind == EV_TCP_URGENT;
 }
 
+/* RFC 9293 3.8.3 (MUST-22): SYN retransmissions are handled as data's, with
+ * the application told at R1: the third retransmission of our SYN (7 s)
+ * raises EV_TCP_R1, once; a listener's half-open connection, which no
+ * application holds yet, raises none. */
+static void test_syn_r1(void)
+{
+	static const stack_time_ms at[] = {1000, 3000, 7000, 15000};
+	struct event_log log = {0};
+	struct sent sent;
+	struct stack *st = host_with(&sent, &(struct stack_cfg){.on_event = note_event, .event_ctx = &log});
+	uint8_t frame[64];
+
+	know_peer(st, &sent);
+	tcp_connect(st, 0, PEER, 80);
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		log.now = at[i];
+		know_peer_at(st, &sent, at[i] - 1);
+		stack_poll(st, at[i]);
+		CHECK(log.r1s == (at[i] >= 7000), "R1 events after the SYN at %llu ms: %d",
+		      (unsigned long long)at[i], log.r1s);
+	}
+	CHECK(log.r1_at == 7000, "R1 at the third retransmission, 7 s");
+	stack_free(st);
+
+	log = (struct event_log){0};
+	st = host_with(&sent, &(struct stack_cfg){.on_event = note_event, .event_ctx = &log});
+	know_peer(st, &sent);
+	tcp_listen(st, 8080, 4);
+	stack_input(st, 0, frame, tcp_frame(frame, 40000, 8080, TCP_SYN, 100, 0));
+	for (stack_time_ms t = 1000; t <= 63000; t += 1000) {
+		know_peer_at(st, &sent, t - 1);
+		stack_poll(st, t);
+	}
+	CHECK(log.r1s == 0, "a listener's half-open connection: no R1 (%d)", log.r1s);
+	stack_free(st);
+}
+
 /* RFC 9293 3.8.3 (SHLD-9, SHLD-10) and 3.9.1.8 (MUST-47: soft errors reach
  * the application): data nobody acknowledges is sent again at 1, 3 and 7 s;
  * the third retransmission warns the application once (EV_TCP_R1, R1 = 3)
@@ -698,6 +735,7 @@ int main(void)
 	test_snd_mss();
 	test_table_full();
 	test_syn_backoff();
+	test_syn_r1();
 	test_time_wait();
 	test_time_wait_paths();
 	test_ttl_and_dscp();
