@@ -119,6 +119,19 @@ bool sent_tcp(const struct sent *sent, int i, struct tcp_hdr *hdr)
 	       tcp_parse(sent->frame[i] + 34, sent->len[i] - 34, hdr) == DROP_NONE;
 }
 
+int open_to_peer(struct stack *st, struct sent *sent, struct tcp_hdr *syn)
+{
+	uint8_t frame[64];
+	int conn;
+
+	know_peer(st, sent);
+	conn = tcp_connect(st, 0, PEER, 80);
+	if (conn < 0 || !sent_tcp(sent, sent->count - 1, syn))
+		return -1;
+	stack_input(st, 0, frame, tcp_frame(frame, 80, syn->sport, TCP_SYN | TCP_ACK, 7, syn->seq + 1));
+	return conn;
+}
+
 int tcp_count(const struct sent *sent)
 {
 	struct tcp_hdr hdr;

@@ -70,6 +70,11 @@ void know_peer(struct stack *st, struct sent *sent);
  * TCP segment that parses. */
 bool sent_tcp(const struct sent *sent, int i, struct tcp_hdr *hdr);
 
+/* An active open to the peer's port 80 at time 0, answered by its SYN-ACK
+ * (the peer's ISN 7): the connection, ESTABLISHED, with *syn our SYN; -1 if
+ * no SYN went. */
+int open_to_peer(struct stack *st, struct sent *sent, struct tcp_hdr *syn);
+
 /* How many of the frames sent are TCP segments. */
 int tcp_count(const struct sent *sent);
 
