@@ -172,13 +172,15 @@ def test_fetch_from_linux_server(lab, payload, http_server, tmp_path):
 
 
 # Integrity under faults: (name, --fault spec, bytes).  The injector runs in
-# our program, on both directions of the link.  At 10% loss each 10 MB run
-# takes one to two minutes (measured: 103 s from us, 107 s to us): RFC 6298's
-# 1 s minimum RTO, paid on each loss that duplicate ACKs cannot find.
+# our program, on both directions of the link.  Since chapter 8 a loss halves
+# the window, and a window under four segments finds its losses only by the
+# timer (RFC 6298's 1 s minimum): 10 MB through 10% loss took 366 s from us in
+# one run, against curl's 400 s bound, so that case moves 2 MB (chapter 10's
+# SACK and RACK-TLP are the cure, and will bring it back to 10 MB).
 FAULTS = [
     ("loss-1pct", "drop=0.01,seed=11", SIZE),
     ("loss-5pct", "drop=0.05,seed=12", SIZE),
-    ("loss-10pct", "drop=0.1,seed=13", SIZE),
+    ("loss-10pct", "drop=0.1,seed=13", 2_000_000),
     ("reorder-dup", "reorder=0.05,dup=0.05,seed=14", SIZE),
     ("corrupt", "corrupt=0.01,seed=15", SIZE),
 ]
