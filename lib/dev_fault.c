@@ -507,6 +507,13 @@ static int fault_send(struct dev *dev, const struct frame *frames, int n)
 	return n;
 }
 
+/* dev_ops.flush: what inner queued goes out.  Frames held back on purpose
+ * (delay, reorder) stay held: they go at their time, as before. */
+static int fault_flush(struct dev *dev)
+{
+	return dev_flush(((struct dev_fault *)dev)->inner);
+}
+
 /* dev_ops.next_release_us: until the earliest held frame is due. */
 static int64_t fault_next_release_us(struct dev *dev)
 {
@@ -542,6 +549,7 @@ static int fault_close(struct dev *dev)
 static const struct dev_ops fault_ops = {
 	.recv = fault_recv,
 	.send = fault_send,
+	.flush = fault_flush,
 	.close = fault_close,
 	.next_release_us = fault_next_release_us,
 };

@@ -20,6 +20,9 @@ struct dev_mem {
 	struct dev dev;
 	struct mem_queue rx;  /* pushed by the test, received by the program */
 	struct mem_queue tx;  /* sent by the program, popped by the test */
+	int batch;            /* 0: sent frames can be popped at once; else
+	                       * they wait for a flush or batch of them */
+	size_t held;          /* the newest frames of tx not yet flushed */
 };
 
 /* Appends data[0..len) to q; returns 0, or -1 if q is full or len too big. */
@@ -74,7 +77,8 @@ static int dev_mem_recv(struct dev *dev, struct frame *frames, int max)
 	return got;
 }
 
-/* dev_ops.send */
+/* dev_ops.send: into tx; a batched device holds them until a flush or a
+ * full batch. */
 static int dev_mem_send(struct dev *dev, const struct frame *frames, int n)
 {
 	struct dev_mem *dm = (struct dev_mem *)dev;
@@ -85,8 +89,17 @@ static int dev_mem_send(struct dev *dev, const struct frame *frames, int n)
 			errno = ENOBUFS;
 			return sent > 0 ? sent : -1;
 		}
+		if (dm->batch && ++dm->held == (size_t)dm->batch)
+			dm->held = 0;
 	}
 	return sent;
+}
+
+/* dev_ops.flush: every held frame can be popped. */
+static int dev_mem_flush(struct dev *dev)
+{
+	((struct dev_mem *)dev)->held = 0;
+	return 0;
 }
 
 /* dev_ops.close */
@@ -102,6 +115,13 @@ static const struct dev_ops dev_mem_ops = {
 	.close = dev_mem_close,
 };
 
+static const struct dev_ops dev_mem_batched_ops = {
+	.recv = dev_mem_recv,
+	.send = dev_mem_send,
+	.flush = dev_mem_flush,
+	.close = dev_mem_close,
+};
+
 struct dev *dev_mem_open(void)
 {
 	struct dev_mem *dm = calloc(1, sizeof *dm);
@@ -114,6 +134,22 @@ struct dev *dev_mem_open(void)
 	return &dm->dev;
 }
 
+struct dev *dev_mem_open_batched(int batch)
+{
+	struct dev *dev;
+
+	if (batch < 1 || batch > TCPIP_MEMDEV_FRAMES) {
+		errno = EINVAL;
+		return NULL;
+	}
+	dev = dev_mem_open();
+	if (dev) {
+		((struct dev_mem *)dev)->batch = batch;
+		dev->ops = &dev_mem_batched_ops;
+	}
+	return dev;
+}
+
 int dev_mem_push(struct dev *dev, const uint8_t *data, size_t len)
 {
 	return dev_mem_queue_put(&((struct dev_mem *)dev)->rx, data, len);
@@ -121,5 +157,9 @@ int dev_mem_push(struct dev *dev, const uint8_t *data, size_t len)
 
 long dev_mem_pop(struct dev *dev, uint8_t *buf, size_t cap)
 {
-	return dev_mem_queue_take(&((struct dev_mem *)dev)->tx, buf, cap);
+	struct dev_mem *dm = (struct dev_mem *)dev;
+
+	if (dm->tx.count <= dm->held)
+		return 0; /* only frames not yet flushed */
+	return dev_mem_queue_take(&dm->tx, buf, cap);
 }

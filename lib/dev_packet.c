@@ -7,8 +7,14 @@
  * gives each frame's direction (sll_pkttype), and the PACKET_AUXDATA control
  * message says whether its checksum was left to offload
  * (TP_STATUS_CSUMNOTREADY).  MSG_TRUNC makes recvmsg() return a frame's true
- * length even when the buffer was too small, so a cut frame is known as cut.  Limits: one frame per system call; a ring
- * (PACKET_MMAP) comes with the chapter on going fast.
+ * length even when the buffer was too small, so a cut frame is known as cut.
+ *
+ * Send queues: a frame handed to send is copied into a queue of
+ * TCPIP_TX_BATCH, and the queue goes to the kernel in one sendmmsg() when it
+ * is full, on flush (the event loop's, before it waits) and on close, so a
+ * burst of segments costs one system call, not one each.  Limits: one frame
+ * per system call on receive; a ring (PACKET_MMAP) comes with the chapter on
+ * going fast.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +35,9 @@ struct dev_packet {
 	int ifindex;
 	int keep_outgoing;
 	char ifname[IF_NAMESIZE];
+	int tx_count;                     /* frames queued for sendmmsg() */
+	size_t tx_len[TCPIP_TX_BATCH];
+	uint8_t tx_buf[TCPIP_TX_BATCH][TCPIP_FRAME_BUF];
 };
 
 /* Reads the PACKET_AUXDATA control message of msg into *aux; returns 0, or
@@ -98,21 +107,62 @@ static int dev_packet_recv(struct dev *dev, struct frame *frames, int max)
 	return kept;
 }
 
-/* dev_ops.send: each frame with one send(); stops at the first refusal. */
-static int dev_packet_send(struct dev *dev, const struct frame *frames, int n)
+/* dev_ops.flush: the queued frames in one sendmmsg() (more if the kernel
+ * takes only part); the queue is empty afterwards.  -1 (errno set) if the
+ * kernel refused some: those are lost, as a busy link loses frames. */
+static int dev_packet_flush(struct dev *dev)
 {
-	int sent = 0;
+	struct dev_packet *dp = (struct dev_packet *)dev;
+	struct mmsghdr msgs[TCPIP_TX_BATCH];
+	struct iovec iov[TCPIP_TX_BATCH];
+	int n = dp->tx_count, done = 0;
 
-	for (; sent < n; sent++) {
-		if (send(dev->fd, frames[sent].data, frames[sent].len, 0) < 0)
-			return sent > 0 ? sent : -1;
+	dp->tx_count = 0;
+	for (int i = 0; i < n; i++) {
+		iov[i] = (struct iovec){.iov_base = dp->tx_buf[i], .iov_len = dp->tx_len[i]};
+		msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 	}
-	return sent;
+	while (done < n) {
+		int sent = sendmmsg(dev->fd, msgs + done, (unsigned)(n - done), 0);
+
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0)
+			return -1;
+		done += sent;
+	}
+	return 0;
 }
 
-/* dev_ops.close */
+/* dev_ops.send: each frame into the queue, which goes out when full.  A
+ * frame too long for a queue slot goes alone, after what is queued, so the
+ * order holds.  Returns n, or how many were taken before a refusal (-1 if
+ * the first, errno set). */
+static int dev_packet_send(struct dev *dev, const struct frame *frames, int n)
+{
+	struct dev_packet *dp = (struct dev_packet *)dev;
+
+	for (int i = 0; i < n; i++) {
+		const struct frame *f = &frames[i];
+
+		if (f->len > TCPIP_FRAME_BUF) {
+			if (dev_packet_flush(dev) < 0 || send(dev->fd, f->data, f->len, 0) < 0)
+				return i > 0 ? i : -1;
+			continue;
+		}
+		memcpy(dp->tx_buf[dp->tx_count], f->data, f->len);
+		dp->tx_len[dp->tx_count++] = f->len;
+		if (dp->tx_count == TCPIP_TX_BATCH && dev_packet_flush(dev) < 0)
+			return i > 0 ? i : -1;
+	}
+	return n;
+}
+
+/* dev_ops.close: sends what is queued, then closes.  Returns 0 even if
+ * the kernel refused the last frames: a link's loss, not a lost record. */
 static int dev_packet_close(struct dev *dev)
 {
+	dev_packet_flush(dev);
 	close(dev->fd);
 	free(dev);
 	return 0;
@@ -121,6 +171,7 @@ static int dev_packet_close(struct dev *dev)
 static const struct dev_ops dev_packet_ops = {
 	.recv = dev_packet_recv,
 	.send = dev_packet_send,
+	.flush = dev_packet_flush,
 	.close = dev_packet_close,
 };
 

@@ -135,6 +135,13 @@ static int pcap_tee_send(struct dev *dev, const struct frame *frames, int n)
 	return sent;
 }
 
+/* dev_ops.flush: inner's queue goes out; the frames were recorded when
+ * they were handed over, in that order. */
+static int pcap_tee_flush(struct dev *dev)
+{
+	return dev_flush(((struct dev_tee *)dev)->inner);
+}
+
 /* dev_ops.close: closes the file and the inner device; -1 if any write to
  * the file failed (a full disk), so the program can say so. */
 static int pcap_tee_close(struct dev *dev)
@@ -151,6 +158,7 @@ static int pcap_tee_close(struct dev *dev)
 static const struct dev_ops dev_tee_ops = {
 	.recv = pcap_tee_recv,
 	.send = pcap_tee_send,
+	.flush = pcap_tee_flush,
 	.close = pcap_tee_close,
 };
 

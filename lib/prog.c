@@ -378,6 +378,9 @@ int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, p
 	while (prog_now_ms() < deadline) {
 		int got;
 
+		/* What this pass sent goes out before we wait, so a batching
+		 * device adds no latency (a loss here is a link's loss). */
+		dev_flush(dev);
 		if (poll(pfd, 3, prog_wait_ms(deadline, st, dev)) < 0 && errno != EINTR) {
 			fprintf(stderr, "%s: poll failed: %s\n", opts->name, strerror(errno));
 			rc = -1;

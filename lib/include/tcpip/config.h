@@ -21,6 +21,11 @@
 /* Frames a device moves per call (recv or send batch). */
 #define TCPIP_BATCH 16
 
+/* Frames the AF_PACKET device holds back on send and then hands to the
+ * kernel in one sendmmsg(): when this many are queued, or when the event
+ * loop flushes before it waits.  1 sends each frame alone, as send() did. */
+#define TCPIP_TX_BATCH 32
+
 /* Frames the in-memory test device can hold in each direction. */
 #define TCPIP_MEMDEV_FRAMES 64
 

@@ -3,6 +3,10 @@
  *
  * A device moves frames in batches (up to TCPIP_BATCH per call), so a faster
  * device (a PACKET_MMAP ring) can slot in later without touching the core.
+ * A device may also hold sent frames back and hand them on together (the
+ * AF_PACKET device queues up to TCPIP_TX_BATCH for one sendmmsg()): they
+ * leave in the order sent, by dev_flush() at the latest, which an event
+ * loop calls before it waits, and close flushes too.
  * Devices here: an AF_PACKET raw socket on one interface (dev_packet.c), an
  * in-memory pair of queues for tests (dev_mem.c), a pcap tee that wraps
  * any device and writes what passes through it (pcap.c), and a fault
@@ -39,8 +43,14 @@ struct dev_ops {
 	 * errno set.  A frame longer than its cap is cut to cap bytes (len);
 	 * wire_len says how long it was. */
 	int (*recv)(struct dev *dev, struct frame *frames, int max);
-	/* Sends n frames; returns how many went, or -1 with errno set. */
+	/* Sends n frames, or queues them to go at the next flush (the device
+	 * copies them: the caller may reuse its buffers at once); returns how
+	 * many it took, or -1 with errno set. */
 	int (*send)(struct dev *dev, const struct frame *frames, int n);
+	/* Optional (NULL: the device queues nothing).  Hands every queued
+	 * frame on, in order; returns 0, or -1 with errno set if some were
+	 * lost (as a link loses frames: TCP sends them again). */
+	int (*flush)(struct dev *dev);
 	/* Releases the device and itself; returns 0, or -1 if something it
 	 * owed was lost (a pcap tee's write failed). */
 	int (*close)(struct dev *dev);
@@ -63,11 +73,19 @@ struct dev {
  * a frame, and the time a program prints beside an event. */
 uint64_t dev_now_us(void);
 
-/* Receives, sends, closes through the device's ops (close accepts NULL and
- * returns the device's verdict: 0, or -1 if something was lost). */
+/* Receives, sends, closes through the device's ops (close accepts NULL,
+ * sends what is queued, and returns the device's verdict: 0, or -1 if
+ * something was lost). */
 int dev_recv(struct dev *dev, struct frame *frames, int max);
 int dev_send(struct dev *dev, const struct frame *frames, int n);
 int dev_close(struct dev *dev);
+
+/* Sends what the device queued (see struct dev_ops); 0 at once for a device
+ * that queues nothing. */
+static inline int dev_flush(struct dev *dev)
+{
+	return dev->ops->flush ? dev->ops->flush(dev) : 0;
+}
 
 /* The device's next_release_us (see struct dev_ops); -1 if it has none. */
 static inline int64_t dev_next_release_us(struct dev *dev)
@@ -85,6 +103,10 @@ struct dev *dev_packet_open(const char *ifname, int keep_outgoing);
  * frames sent are kept for dev_mem_pop().  Each queue holds
  * TCPIP_MEMDEV_FRAMES frames of up to TCPIP_FRAME_BUF bytes. */
 struct dev *dev_mem_open(void);
+/* The same, but batching as the AF_PACKET device does: a sent frame can be
+ * popped only once dev_flush() ran or batch frames (1 to
+ * TCPIP_MEMDEV_FRAMES) were held; so tests see what a batch changes. */
+struct dev *dev_mem_open_batched(int batch);
 /* Queues a frame for receive; returns 0, or -1 if full or too long. */
 int dev_mem_push(struct dev *dev, const uint8_t *data, size_t len);
 /* Takes the oldest sent frame into buf; returns its length, 0 if none, or -1

@@ -85,7 +85,9 @@ typedef bool (*prog_frame_fn)(void *ctx, const struct frame *frame);
  * passed, or fn returns false (or opts->on_stdin does, called with ctx).  Between frames it waits in poll() no longer
  * than the time left, nor past the stack's next deadline when st is given
  * (NULL: no stack), nor past the device's next held frame
- * (dev_next_release_us()), and runs stack_poll() whenever it wakes.  SIGINT and SIGTERM end the loop cleanly (they are
+ * (dev_next_release_us()), and runs stack_poll() whenever it wakes.  Before
+ * each wait it flushes the device (dev_flush()), so frames a batching device
+ * queued during the pass are on the wire before the loop sleeps.  SIGINT and SIGTERM end the loop cleanly (they are
  * blocked and read from a signalfd).  Prints "NAME: listening on IFACE" to
  * stderr as it starts.  Returns 0, or -1 on a device error (printed). */
 int prog_loop(const struct prog_opts *opts, struct dev *dev, struct stack *st, prog_frame_fn fn,
