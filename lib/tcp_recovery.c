@@ -47,8 +47,7 @@ void tcp_dup_ack(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 	/* A lost repair: duplicates still come from segments sent after it
 	 * (limited transmit keeps them going).  Without SACK only the count
 	 * can say so; waiting for the timer would cost a second or more.
-	 * (After a timeout the repairs go back over everything, and the
-	 * receiver's duplicates say nothing of the kind.) */
+	 * (After a timeout the count starts again at each resend: below.) */
 	if (tcb->recovery == TCP_RECOVERY_FAST && repairing && tcb->dupacks >= tcb->rtx_lost_at) {
 		tcp_fast_repair(st, now, tcb);
 		return;
