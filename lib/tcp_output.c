@@ -212,10 +212,27 @@ static bool tcp_may_send(const struct tcp_tcb *tcb)
 	       tcb->state == TCP_LAST_ACK;
 }
 
+/* The flags of a repeat of len bytes from seq: one that reaches the end of
+ * what was sent pushes it if that is all that was written, as the segment
+ * first sent there did (tcp_output()), and carries the FIN again if the FIN
+ * is out; others none. */
+static uint8_t tcp_repeat_flags(const struct tcp_tcb *tcb, uint32_t seq, uint32_t len)
+{
+	uint8_t flags = 0;
+
+	if (seq + len != tcp_data_seq(tcb) + tcp_data_in_flight(tcb))
+		return 0;
+	if (len > 0 && tcp_unsent(tcb) == 0)
+		flags |= TCP_PSH;
+	if (tcp_fin_out(tcb))
+		flags |= TCP_FIN;
+	return flags;
+}
+
 /* After a timeout (TCP_RECOVERY_RTO): sends again, in order from rtx_next,
  * what was in flight when the timer fired, as far as congestion control's
- * room goes (tcp_recovery_timeout() says why; the FIN goes again with the
- * last byte, as in tcp_retransmit_data()). */
+ * room goes (tcp_recovery_timeout() says why), flagged as any repeat is
+ * (tcp_repeat_flags()). */
 static void tcp_output_resend(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	uint32_t data_end = tcp_data_seq(tcb) + tcp_data_in_flight(tcb);
@@ -226,15 +243,11 @@ static void tcp_output_resend(struct stack *st, stack_time_ms now, struct tcp_tc
 	/* Bounded: each pass sends at least a byte up to end, or stops. */
 	for (int pass = 0; pass < TCPIP_TCP_SND_BUF && seq_lt(tcb->rtx_next, end); pass++) {
 		uint32_t len = end - tcb->rtx_next < tcb->snd_mss ? end - tcb->rtx_next : tcb->snd_mss;
-		uint8_t flags = 0;
 
 		if (tcp_send_room(tcb) < len)
 			break;
-		if (tcb->rtx_next + len == data_end && tcp_unsent(tcb) == 0)
-			flags |= TCP_PSH;
-		if (tcb->rtx_next + len == data_end && tcp_fin_out(tcb))
-			flags |= TCP_FIN;
-		tcp_send_bytes(st, now, tcb, tcb->rtx_next, len, flags, TCP_BYTES_AGAIN);
+		tcp_send_bytes(st, now, tcb, tcb->rtx_next, len, tcp_repeat_flags(tcb, tcb->rtx_next, len),
+			       TCP_BYTES_AGAIN);
 		tcb->rtx_next += len;
 		st->counters.tcp_retransmits++;
 	}
@@ -321,12 +334,6 @@ bool tcp_sws_override(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp_tcb *tcb)
 {
 	uint32_t data = tcp_data_in_flight(tcb), len = tcp_repair_len(tcb);
-	/* A repeat that reaches the end of what was written pushes it, as the
-	 * segment first sent there did (tcp_output()). */
-	uint8_t flags = len > 0 && len == data && tcp_unsent(tcb) == 0 ? TCP_PSH : 0;
-
-	if (len == data && tcp_fin_out(tcb))
-		flags |= TCP_FIN;
 
 	tcb->rtt_timing = false;             /* Karn: no sample from a repeat */
 	if (data == 0 && !tcp_fin_out(tcb)) {
@@ -338,6 +345,7 @@ enum tcp_rtx tcp_retransmit_data(struct stack *st, stack_time_ms now, struct tcp
 		tcb->probing = true;
 		return TCP_RTX_PROBE;
 	}
-	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, flags, TCP_BYTES_AGAIN);
+	tcp_send_bytes(st, now, tcb, tcp_data_seq(tcb), len, tcp_repeat_flags(tcb, tcp_data_seq(tcb), len),
+		       TCP_BYTES_AGAIN);
 	return TCP_RTX_REPAIR;
 }
