@@ -10,13 +10,13 @@
  * ports and states (tcp_conn.c); the calls below (tcp_user.c); segment
  * arrival (tcp_input.c); sending (tcp_output.c); the timers (tcp_timer.c);
  * arriving text (tcp_recv.c); loss recovery (tcp_recovery.c); how much may
- * be in flight (tcp_cc.c).  A bounded table of TCBs found by a keyed hash of
+ * be in flight (tcp_cc.c, chapter 8: congestion control, ECN in tcp_ecn.c).  A bounded table of TCBs found by a keyed hash of
  * the four-tuple, listeners with a bounded backlog, passive, active and
  * simultaneous open, resets, the close states; bounded send and receive
  * rings, windows, reassembly, RFC 6298 retransmission, fast retransmit,
- * Nagle, delayed ACK, urgent data (chapter 7).  Limits: window scale, SACK
- * and timestamps are parsed, never sent; no congestion control (a fixed cap
- * on data in flight).
+ * Nagle, delayed ACK, urgent data (chapter 7); NewReno or CUBIC and ECN
+ * (chapter 8).  Limits: window scale, SACK and timestamps are parsed, never
+ * sent.
  */
 #ifndef TCPIP_TCP_H
 #define TCPIP_TCP_H
